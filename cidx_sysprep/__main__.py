@@ -1,0 +1,5 @@
+import sys
+
+from cidx_sysprep.cli import main
+
+sys.exit(main())
