@@ -44,7 +44,7 @@ def parse_size(text):
     return size
 
 
-def parse(text, source):
+def parse(text, source, keys=DEFAULTS):
     """KEY=value lines -> settings dict; comments, blanks and quotes as in shell."""
     values = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -53,9 +53,9 @@ def parse(text, source):
             continue
         key, sep, value = line.partition("=")
         key, value = key.strip(), value.strip().strip("\"'")
-        if not sep or key not in DEFAULTS:
+        if not sep or key not in keys:
             raise ConfigError(f"{source}:{number}: {raw.strip()!r}: expected one of "
-                              + ", ".join(f"{k}=" for k in DEFAULTS))
+                              + ", ".join(f"{k}=" for k in keys))
         values[key] = value
     return values
 

@@ -1,0 +1,1 @@
+"""The CIDX server's auto-updater: deploy a new version, then prepare the host for it."""
