@@ -15,10 +15,10 @@ from cidx_sysprep.logs import log_code
 
 logger = logging.getLogger(__name__)
 
+_NOCOW_FAILED = "DEPLOY-GENERAL-113"
 _STEP_CODES = {"fallocate": "DEPLOY-GENERAL-093", "chmod": "DEPLOY-GENERAL-094",
                "mkswap": "DEPLOY-GENERAL-095", "swapon": "DEPLOY-GENERAL-096",
-               "dd": "DEPLOY-GENERAL-112", "chattr": "DEPLOY-GENERAL-113",
-               "touch": "DEPLOY-GENERAL-113"}
+               "dd": "DEPLOY-GENERAL-112", "touch": _NOCOW_FAILED, "chattr": _NOCOW_FAILED}
 
 
 def ensure_swap_file(runner, config, paths):
