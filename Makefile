@@ -15,7 +15,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_BASE := python3 python3-venv
 APT_BUILD := python3-stdeb python3-all python3-setuptools debhelper dh-python fakeroot \
-	rpm createrepo-c apt-utils lintian shellcheck
+	rpm createrepo-c apt-utils lintian shellcheck git
+# rpmlint (in the venv) imports python3-rpm; the scriptlet tests unpack an mmdebstrap rootfs.
+APT_PACKAGING_TEST := python3-rpm mmdebstrap
 APT_VM := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs git
 
 # Install the named Debian packages that are missing; silent when all are present.
@@ -43,6 +45,10 @@ deps-build: deps-base
 deps-vm: deps-base
 	$(call apt_ensure,$(APT_VM))
 
+.PHONY: deps-packaging-test
+deps-packaging-test: deps-base
+	$(call apt_ensure,$(APT_PACKAGING_TEST))
+
 # pytest-subprocess and rpmlint are not packaged in Debian 12: a venv holds them.
 # --system-site-packages lets rpmlint import Debian's python3-rpm bindings.
 $(VENV)/.installed: tests/requirements.txt | deps-base
@@ -54,6 +60,14 @@ test: test-unit test-packaging test-vm
 
 test-unit: $(VENV)/.installed
 	$(PYTEST) -q tests/unit
+
+# dist/cidx-sysprep_<version>-1_all.deb, dist/cidx-sysprep-<version>-1.noarch.rpm and
+# the repositories dist/apt/ and dist/rpm/, reproducibly (tools/build-packages).
+packages: deps-build
+	@tools/build-packages
+
+test-packaging: packages deps-packaging-test $(VENV)/.installed
+	$(PYTEST) -q tests/packaging
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m cidx_sysprep.errors --markdown > docs/error-codes.md

@@ -21,8 +21,14 @@ def read_long_description() -> str:
     readme = HERE / "README.md"
     if readme.exists():
         return readme.read_text(encoding="utf-8")
-    return ("Applies vm.overcommit_memory = 1 and provisions a swap file so that "
-            "CIDX servers stop failing fork() with ENOMEM.")
+    # Short lines: stdeb copies this into the .deb's Description as it is.
+    return ("Applies vm.overcommit_memory = 1 and provisions a swap file, so that\n"
+            "CIDX servers stop failing fork() with ENOMEM.\n")
+
+
+def doc_files() -> list:
+    # cidx-sysprep(8) and the tool's messages point to the error-code table here.
+    return ["docs/error-codes.md"] + (["README.md"] if (HERE / "README.md").exists() else [])
 
 
 setup(
@@ -43,6 +49,7 @@ setup(
         ("/etc/sysctl.d", ["conf/99-cidx-memory.conf"]),
         ("/etc", ["conf/cidx-sysprep.conf"]),
         ("share/man/man8", ["docs/cidx-sysprep.8"]),
+        ("share/doc/cidx-sysprep", doc_files()),
     ],
     classifiers=[
         "Environment :: Console",
