@@ -31,8 +31,8 @@ options:
   -h, --help      show this help
   --version       show the version
 
-Exit 2 means a usage, configuration or unexpected error. Codes DEPLOY-GENERAL-090 and up
-are explained in cidx-sysprep(8) and /usr/share/doc/cidx-sysprep.
+Exit 2 means a usage, configuration or unexpected error. Every DEPLOY-GENERAL-NNN code
+is explained in cidx-sysprep(8) and /usr/share/doc/cidx-sysprep.
 """
 
 _OPTIONS = {"provision": {"--dry-run", "--json"}, "status": {"--json"}, "teardown": {"--dry-run"}}
@@ -90,7 +90,7 @@ def main(argv=None, paths=None):
     try:
         config = configuration.load(config_path)
     except configuration.ConfigError as exc:
-        print(f"cidx-sysprep: error DEPLOY-GENERAL-115: {exc}", file=sys.stderr)
+        print(f"cidx-sysprep: error {exc.code}: {exc}", file=sys.stderr)
         return 2
     try:
         if command == "status":

@@ -14,7 +14,7 @@ _UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 class ConfigError(Exception):
-    pass
+    code = "DEPLOY-GENERAL-115"
 
 
 class Config:

@@ -35,7 +35,7 @@ def values(entries, kind):
 def record(runner, path, kind, value, once=False):
     """Add `kind value` unless present (with once=True: unless any `kind` is present).
 
-    A failure is logged (DEPLOY-GENERAL-114) but not fatal: what was made still works.
+    A failure is logged but not fatal: what was made still works.
     """
     entries = read(path)
     if (kind, value) in entries or (once and values(entries, kind)):
