@@ -1,0 +1,96 @@
+"""Fixtures for the VM suite: the packages under test, machines booted lazily, and a
+summary of what every scenario measured, printed at the end of the run."""
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import rootfs
+from tests.vm.harness import REPO, BootError, Machine
+
+DIST = Path(os.environ.get("CIDX_SYSPREP_DIST", REPO / "dist"))
+_measured = []  # (scenario, line) in the order tests recorded them
+_timings = []  # (what, seconds)
+
+
+def record(scenario, line):
+    _measured.append((scenario, line))
+
+
+@pytest.fixture(scope="session")
+def dist():
+    """The repositories `make packages` builds: dist/apt/ and one .noarch.rpm."""
+    apt = DIST / "apt"
+    rpms = sorted(DIST.glob("cidx-sysprep-*.noarch.rpm"))
+    if not (apt / "Packages").exists() or not rpms:
+        pytest.fail("no packages in %s (dist/apt/Packages and cidx-sysprep-*.noarch.rpm): "
+                    "run `make packages` first (make test-vm does)" % DIST)
+    return {"apt": apt, "rpm": rpms[-1]}
+
+
+class LazyMachine:
+    """A machine whose boots happen when a test first needs their results.
+
+    Boot k runs after boots 1..k-1; a boot that failed fails every later request with
+    the same error (and its serial log tail), instead of booting on from a bad state.
+    """
+
+    def __init__(self, machine):
+        self.machine = machine
+        self.error = None
+        self.built = False
+
+    def boot(self, k):
+        if self.error:
+            raise self.error
+        try:
+            if not self.built:
+                seconds = self.machine.build()
+                _timings.append(("%s: build disk image" % self.machine.name, seconds))
+                self.built = True
+            while len(self.machine.boots) < k:
+                boot = self.machine.boot()
+                _timings.append(("%s: boot %d (%s, %s)" % (
+                    self.machine.name, boot.index, self.machine.accel, boot.step), boot.seconds))
+        except BootError as exc:
+            self.error = exc
+            raise
+        return self.machine.boots[k - 1].results
+
+
+@pytest.fixture(scope="module")
+def machine_factory(tmp_path_factory):
+    made = []
+
+    def make(name, steps, files, extra_disks=None):
+        machine = Machine(name, tmp_path_factory.mktemp(name), steps, files,
+                          extra_disks or {})
+        made.append(machine)
+        return LazyMachine(machine)
+
+    yield make
+    for machine in made:
+        machine.cleanup()  # disk images are big; serial logs stay in pytest's tmp dir
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _measured and not _timings:
+        return
+    terminalreporter.section("VM scenarios: what was measured inside the guests")
+    for scenario, line in _measured:
+        terminalreporter.write_line("[%s] %s" % (scenario, line))
+    if _timings:
+        terminalreporter.section("VM timings")
+        for what, seconds in _timings:
+            terminalreporter.write_line("%6.1f s  %s" % (seconds, what))
+        terminalreporter.write_line("%6.1f s  total" % sum(s for _, s in _timings))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_clock():
+    started = time.monotonic()
+    rootfs.base_tarball()  # mmdebstrap on a cold cache (about 100 s), else nothing
+    _timings.append(("Debian 12 rootfs (mmdebstrap, cached in .cache/)", time.monotonic() - started))
+    yield
+    _timings.append(("whole VM session (incl. rootfs cache check)", time.monotonic() - started))
