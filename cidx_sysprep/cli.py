@@ -127,16 +127,19 @@ def _provision(config, paths, dry_run, as_json, verbose):
             print("\n".join([f"would {s}" for s in steps] or ["nothing to do"]))
             print("\n".join(_status_lines(before)))
         return 0
-    _start_logging(verbose)
     from cidx_sysprep.overcommit import ensure_memory_overcommit
     from cidx_sysprep.runner import Runner
     from cidx_sysprep.swap import ensure_swap_file
 
     runner = Runner()
-    results = {
-        "overcommit": before["overcommit"]["ok"] or ensure_memory_overcommit(runner, config, paths),
-        "swap": before["swap"]["ok"] or ensure_swap_file(runner, config, paths),
-    }
+    stop_logging = _start_logging(verbose)
+    try:
+        results = {
+            "overcommit": before["overcommit"]["ok"] or ensure_memory_overcommit(runner, config, paths),
+            "swap": before["swap"]["ok"] or ensure_swap_file(runner, config, paths),
+        }
+    finally:
+        stop_logging()
     after = probe(config, paths)
     if as_json:
         _emit({"schema": after["schema"], "dry_run": False, "plan": steps, "results": results,
@@ -147,11 +150,14 @@ def _provision(config, paths, dry_run, as_json, verbose):
 
 
 def _teardown(paths, dry_run, verbose):
-    _start_logging(verbose)
     from cidx_sysprep.runner import Runner
     from cidx_sysprep.teardown import teardown
 
-    ok, lines = teardown(Runner(), paths, dry_run=dry_run)
+    stop_logging = _start_logging(verbose)
+    try:
+        ok, lines = teardown(Runner(), paths, dry_run=dry_run)
+    finally:
+        stop_logging()
     print("\n".join(lines))
     return 0 if ok else 1
 
@@ -172,6 +178,7 @@ def _emit(document, as_json):
 
 
 def _start_logging(verbose):
+    """Log to stderr until the returned function is called."""
     import logging
 
     from cidx_sysprep.logs import new_correlation_id
@@ -182,3 +189,4 @@ def _start_logging(verbose):
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     new_correlation_id()
+    return lambda: root.removeHandler(handler)

@@ -36,7 +36,8 @@ def parse_size(text):
     number, unit = text[:-1], text[-1:].upper()
     if unit.isdigit():
         number, unit = text, ""
-    if not number.isdigit() or (unit and unit not in _UNITS):
+    # isdigit() alone accepts '²' and other digits int() refuses: ASCII only.
+    if not (number.isascii() and number.isdigit()) or (unit and unit not in _UNITS):
         raise ConfigError(f"SWAP_SIZE={text!r}: use a whole number with K, M, G or T, like 4G")
     size = int(number) * _UNITS.get(unit, 1)
     if size < 40 << 10 or size % 1024:
@@ -45,7 +46,7 @@ def parse_size(text):
 
 
 def parse(text, source, keys=DEFAULTS):
-    """KEY=value lines -> settings dict; comments, blanks and quotes as in shell."""
+    """KEY=value lines -> {key: (value, "source:line")}; comments, blanks and quotes as in shell."""
     values = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -56,16 +57,16 @@ def parse(text, source, keys=DEFAULTS):
         if not sep or key not in keys:
             raise ConfigError(f"{source}:{number}: {raw.strip()!r}: expected one of "
                               + ", ".join(f"{k}=" for k in keys))
-        values[key] = value
+        values[key] = (value, f"{source}:{number}")
     return values
 
 
 def load(path=None, environ=os.environ):
     path = path or environ.get("CIDX_SYSPREP_CONFIG") or CONFIG
-    values = dict(DEFAULTS)
+    located = {key: (value, "default") for key, value in DEFAULTS.items()}
     try:
         with open(path) as f:
-            values.update(parse(f.read(), path))
+            located.update(parse(f.read(), path))
     except FileNotFoundError:
         pass
     except OSError as exc:
@@ -73,23 +74,36 @@ def load(path=None, environ=os.environ):
     for key in ("OVERCOMMIT", "SWAP"):
         override = environ.get("CIDX_SYSPREP_" + key)
         if override:
-            values[key] = override
+            located[key] = (override, "CIDX_SYSPREP_" + key)
+
+    def checked(key, convert):
+        value, where = located[key]
+        try:
+            return convert(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
     return Config(
-        overcommit=_flag(values, "OVERCOMMIT"),
-        swap=_flag(values, "SWAP"),
-        swap_file=_swap_file(values["SWAP_FILE"]),
-        swap_size=values["SWAP_SIZE"],
+        overcommit=checked("OVERCOMMIT", _flag),
+        swap=checked("SWAP", _flag),
+        swap_file=checked("SWAP_FILE", _swap_file),
+        swap_size=checked("SWAP_SIZE", _size),
     )
 
 
-def _flag(values, key):
+def _flag(key, value):
     try:
-        return _BOOL[values[key].lower()]
+        return _BOOL[value.lower()]
     except KeyError:
-        raise ConfigError(f"{key}={values[key]!r}: use yes or no") from None
+        raise ConfigError(f"{key}={value!r}: use yes or no") from None
 
 
-def _swap_file(path):
+def _swap_file(key, path):
     if not path.startswith("/") or path.endswith("/") or any(c.isspace() for c in path):
-        raise ConfigError(f"SWAP_FILE={path!r}: use an absolute file path without spaces")
+        raise ConfigError(f"{key}={path!r}: use an absolute file path without spaces")
     return path
+
+
+def _size(key, text):
+    parse_size(text)
+    return text

@@ -65,10 +65,10 @@ def _write_atomically(path, text, mode):
     directory = os.path.dirname(path) or "."
     tmp = os.path.join(directory, f".{os.path.basename(path)}.cidx-sysprep.tmp")
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        st = None
-    try:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
         os.makedirs(directory, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode if st is None else st.st_mode & 0o7777)
         try:

@@ -17,9 +17,14 @@ DROPIN_TEXT = (
 )
 
 
+_SWAP_SEPARATORS = str.maketrans("./", "/.")
+
+
 def normalize_key(key):
+    """The dotted form: with "/" as the first separator, dots and slashes trade places
+    (sysctl.d(5): net/ipv4/conf/eth0.100/forwarding is net.ipv4.conf.eth0/100.forwarding)."""
     key = key.strip().lstrip("-")
-    return key.replace("/", ".") if "/" in key.split(".")[0] else key
+    return key.translate(_SWAP_SEPARATORS) if "/" in key.split(".")[0] else key
 
 
 def assignments(text):
@@ -67,7 +72,10 @@ def boot_assignments(dirs, sysctl_conf, key=KEY):
 
 
 def overrides(found, ours):
-    """The assignments after the last one in `ours` that set another value: they win at boot."""
+    """The assignments after the last one in `ours` that set another value, when the
+    boot ends on another value: they are what undoes ours."""
+    if not found or found[-1][2] == WANTED:
+        return []
     last_ours = max((i for i, (path, _, _) in enumerate(found) if path == ours), default=-1)
     return [a for a in found[last_ours + 1:] if a[2] != WANTED]
 

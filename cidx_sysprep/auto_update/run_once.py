@@ -48,7 +48,7 @@ def main(argv=None):
 def _settings(path):
     try:
         with open(path) as f:
-            return configuration.parse(f.read(), path, keys=KEYS)
+            return {key: value for key, (value, _) in configuration.parse(f.read(), path, keys=KEYS).items()}
     except FileNotFoundError:
         return {}
 

@@ -64,7 +64,7 @@ def test_invalid_configuration_exits_2_with_its_code(paths, tmp_path, capsys):
     bad = tmp_path / "bad.conf"
     bad.write_text("SWAP=maybe\n")
     assert main(["--config", str(bad), "status"], paths=paths) == 2
-    assert "DEPLOY-GENERAL-115: SWAP='maybe': use yes or no" in capsys.readouterr().err
+    assert f"DEPLOY-GENERAL-115: {bad}:1: SWAP='maybe': use yes or no" in capsys.readouterr().err
 
 
 def test_status_of_an_unprovisioned_host_exits_1(fp, paths, conf, capsys):
