@@ -111,20 +111,21 @@ def _swap_plan(status, config, paths):
         return [f"add {fstab.swap_line(path)!r} to {paths.fstab}"]
     if status["swap"]["active"]:
         return ["leave swap alone: another swap area is active (not in /etc/fstab)"]
-    fstype, mount_point = environment.filesystem_of(os.path.dirname(path) or "/", paths)
-    method = swapfile.allocation_method(fstype)
-    if method == swapfile.REFUSE:
-        return [f"refuse: {path} is on {fstype} ({mount_point}), which cannot hold swap"]
-    existing = swapfile.inspect(path, config.swap_bytes)
-    if existing == swapfile.NOT_SWAP:
+    decision = swapfile.decide(path, config.swap_bytes, paths)
+    if decision.action == swapfile.REFUSE_FILESYSTEM:
+        return [f"refuse: {path} is on {decision.fstype} ({decision.mount_point}), which cannot hold swap"]
+    if decision.action == swapfile.REFUSE_NOT_SWAP:
         return [f"refuse: {path} exists and is not swap space"]
-    if existing in (swapfile.VALID, swapfile.WRONG_MODE):
+    if decision.action == swapfile.REFUSE_SPACE:
+        return [f"refuse: {path} needs {decision.needed >> 20} MiB free on {decision.mount_point}; "
+                f"{decision.free >> 20} MiB are"]
+    if decision.action == swapfile.REUSE:
         steps = [f"reuse the inactive swap file {path}: swapon {path}"]
     else:
         how = {swapfile.FALLOCATE: "fallocate", swapfile.NOCOW: "chattr +C and fallocate",
-               swapfile.ZERO_FILL: "dd zero-fill"}[method]
-        steps = ([f"remove the stale {path}"] if existing == swapfile.STALE else []) + [
-            f"create {path} ({config.swap_size}, {how} on {fstype}), chmod 600, mkswap, swapon {path}"]
+               swapfile.ZERO_FILL: "dd zero-fill"}[decision.method]
+        steps = ([f"remove the stale {path}"] if decision.existing == swapfile.STALE else []) + [
+            f"create {path} ({config.swap_size}, {how} on {decision.fstype}), chmod 600, mkswap, swapon {path}"]
     return steps + [f"add {fstab.swap_line(path)!r} to {paths.fstab} unless present"]
 
 

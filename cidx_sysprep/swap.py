@@ -8,7 +8,6 @@ no-copy-on-write, zeros written where swapon rejects a fallocated file, and a fa
 creation leaves no partial file.
 """
 import logging
-import os
 
 from cidx_sysprep import environment, fstab, state, swapfile
 from cidx_sysprep.logs import log_code
@@ -49,39 +48,33 @@ def ensure_swap_file(runner, config, paths):
 
 
 def _make_active(runner, config, paths):
-    path, size = config.swap_file, config.swap_bytes
-    directory = os.path.dirname(path) or "/"
-    fstype, mount_point = environment.filesystem_of(directory, paths)
-    method = swapfile.allocation_method(fstype)
-    if method == swapfile.REFUSE:
+    path = config.swap_file
+    decision = swapfile.decide(path, config.swap_bytes, paths)
+    if decision.action == swapfile.REFUSE_FILESYSTEM:
         log_code(logger, "DEPLOY-GENERAL-109",
-                 f"{path} would be on {fstype} ({mount_point}), which cannot hold swap",
-                 fstype=fstype)
+                 f"{path} would be on {decision.fstype} ({decision.mount_point}), which cannot "
+                 "hold swap", fstype=decision.fstype)
         return False
-    existing = swapfile.inspect(path, size)
-    if existing == swapfile.NOT_SWAP:
+    if decision.action == swapfile.REFUSE_NOT_SWAP:
         log_code(logger, "DEPLOY-GENERAL-111",
                  f"{path} exists and is not swap space; left untouched", path=path)
         return False
-    if existing in (swapfile.VALID, swapfile.WRONG_MODE):
-        logger.info("Reusing the inactive swap file %s", path)
-        steps = [["chmod", "600", path]] if existing == swapfile.WRONG_MODE else []
-        return _run_steps(runner, steps + [["swapon", path]], cleanup=None)
-    free, total = environment.disk_space(directory)
-    reclaimable = os.stat(path).st_blocks * 512 if existing == swapfile.STALE else 0
-    needed = swapfile.space_needed(size, total)
-    if free + reclaimable < needed:
+    if decision.action == swapfile.REFUSE_SPACE:
         log_code(logger, "DEPLOY-GENERAL-110",
-                 f"{path} needs {needed >> 20} MiB free on {mount_point} (the file and a "
-                 f"reserve); {(free + reclaimable) >> 20} MiB are", path=path)
+                 f"{path} needs {decision.needed >> 20} MiB free on {decision.mount_point} (the "
+                 f"file and a reserve); {decision.free >> 20} MiB are", path=path)
         return False
-    if existing == swapfile.STALE:
+    if decision.action == swapfile.REUSE:
+        logger.info("Reusing the inactive swap file %s", path)
+        steps = [["chmod", "600", path]] if decision.existing == swapfile.WRONG_MODE else []
+        return _run_steps(runner, steps + [["swapon", path]], cleanup=None)
+    if decision.existing == swapfile.STALE:
         logger.info("Recreating %s: its size or blocks do not match SWAP_SIZE=%s", path, config.swap_size)
         failed = runner.remove_file(path)
         if failed:
             log_code(logger, "DEPLOY-GENERAL-121", f"Could not remove the stale {path}: {failed}")
             return False
-    if not _create(runner, config, method):
+    if not _create(runner, config, decision.method):
         return False
     state.record(runner, paths.state, state.SWAPFILE, path)
     return True

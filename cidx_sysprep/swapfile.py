@@ -5,6 +5,8 @@ judged by its swap signature and its blocks, not by its name.
 """
 import os
 
+from cidx_sysprep import environment
+
 FALLOCATE = "fallocate"   # fast, and swapon accepts it
 NOCOW = "nocow"           # btrfs: an empty file made no-copy-on-write, then fallocate
 ZERO_FILL = "zero-fill"   # dd from /dev/zero: where fallocate gives unwritten extents
@@ -32,6 +34,13 @@ STALE = "stale"            # swap space we may recreate: wrong size, holes, or e
 NOT_SWAP = "not-swap"      # something else (data?): never touched
 
 _SIGNATURES = (b"SWAPSPACE2", b"SWAP-SPACE")
+
+# What to do about the swap file, when no swap is active.
+REFUSE_FILESYSTEM = "refuse-filesystem"
+REFUSE_NOT_SWAP = "refuse-not-swap"
+REFUSE_SPACE = "refuse-space"
+REUSE = "reuse"
+CREATE = "create"
 
 
 def allocation_method(fstype):
@@ -74,3 +83,37 @@ def zero_fill_argv(path, size):
     block = 1 << 20 if size % (1 << 20) == 0 else 1 << 10
     return ["dd", "if=/dev/zero", f"of={path}", f"bs={block // 1024}K", f"count={size // block}",
             "status=none"]
+
+
+class Decision:
+    """What to do with the swap file and the facts that led there (for logs and plans)."""
+    __slots__ = ("action", "method", "existing", "fstype", "mount_point", "needed", "free")
+
+    def __init__(self, action, method, existing, fstype, mount_point, needed=0, free=0):
+        self.action = action
+        self.method = method
+        self.existing = existing
+        self.fstype = fstype
+        self.mount_point = mount_point
+        self.needed = needed
+        self.free = free
+
+
+def decide(path, size, paths):
+    """Probe the swap file's filesystem, the file itself and the free space, then decide."""
+    directory = os.path.dirname(path) or "/"
+    fstype, mount_point = environment.filesystem_of(directory, paths)
+    method = allocation_method(fstype)
+    if method == REFUSE:
+        return Decision(REFUSE_FILESYSTEM, method, None, fstype, mount_point)
+    existing = inspect(path, size)
+    if existing == NOT_SWAP:
+        return Decision(REFUSE_NOT_SWAP, method, existing, fstype, mount_point)
+    if existing in (VALID, WRONG_MODE):
+        return Decision(REUSE, method, existing, fstype, mount_point)
+    free, total = environment.disk_space(directory)
+    if existing == STALE:  # its blocks come back when it is removed
+        free += os.stat(path).st_blocks * 512
+    needed = space_needed(size, total)
+    action = CREATE if free >= needed else REFUSE_SPACE
+    return Decision(action, method, existing, fstype, mount_point, needed, free)
