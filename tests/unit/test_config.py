@@ -75,22 +75,34 @@ def test_bad_value_names_the_key_and_value(tmp_path, line, names):
         load_text(tmp_path, f"# c\n{line}\n")
 
 
-@pytest.mark.parametrize("line", ["SWAP=maybe", "OVERCOMMIT=2", "SWAP_SIZE=4GB",
-                                  "SWAP_FILE=swapfile"])
-def test_bad_value_names_the_file_and_line(tmp_path, line):
+@pytest.mark.parametrize("line,message", [
+    ("SWAP=maybe", "SWAP='maybe': use yes or no"),
+    ("OVERCOMMIT=2", "OVERCOMMIT='2': use yes or no"),
+    ("SWAP_SIZE=4GB", "SWAP_SIZE='4GB': use a whole number with K, M, G or T, like 4G"),
+    ("SWAP_FILE=swapfile", "SWAP_FILE='swapfile': use an absolute file path without spaces"),
+])
+def test_bad_value_names_the_file_and_line(tmp_path, line, message):
     # DEPLOY-GENERAL-115 tells the operator to "fix the named line": a bad value on line
     # 3 must say where it is, as an unknown key does.
     path = str(tmp_path / "cidx-sysprep.conf")
     with pytest.raises(ConfigError) as raised:
         load_text(tmp_path, f"# c\n\n{line}\n")
-    assert f"{path}:3" in str(raised.value)
+    assert str(raised.value) == f"{path}:3: {message}"
 
 
-def test_bad_environment_override_names_the_variable(tmp_path):
+def test_bad_value_on_a_later_duplicate_line_names_that_line(tmp_path):
+    path = str(tmp_path / "cidx-sysprep.conf")
+    with pytest.raises(ConfigError, match=f"^{path}:2: SWAP="):
+        load_text(tmp_path, "SWAP=yes\nSWAP=perhaps\n")
+
+
+@pytest.mark.parametrize("variable,key", [("CIDX_SYSPREP_SWAP", "SWAP"),
+                                          ("CIDX_SYSPREP_OVERCOMMIT", "OVERCOMMIT")])
+def test_bad_environment_override_names_the_variable(tmp_path, variable, key):
     # The file is fine; an operator reading "SWAP='maybe'" would look in the file in vain.
     with pytest.raises(ConfigError) as raised:
-        config.load(str(tmp_path / "missing.conf"), environ={"CIDX_SYSPREP_SWAP": "maybe"})
-    assert "CIDX_SYSPREP_SWAP" in str(raised.value)
+        load_text(tmp_path, f"{key}=yes\n", environ={variable: "maybe"})
+    assert str(raised.value) == f"{variable}: {key}='maybe': use yes or no"
 
 
 @pytest.mark.parametrize("path", ["relative/swap", "/data/", "/my swap", "/tab\tswap", ""])

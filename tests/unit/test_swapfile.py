@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from cidx_sysprep import swapfile
+from cidx_sysprep import environment, swapfile
+from cidx_sysprep.paths import Paths
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SIZE = 256 << 10  # 64 pages of 4 KiB: small, but larger than a page so holes show
@@ -168,3 +169,80 @@ def test_zero_fill_argv_writes_exactly_the_size(tmp_path):
     subprocess.run(argv, check=True)
     assert os.stat(path).st_size == size
     assert os.stat(path).st_blocks * 512 >= size
+
+
+# --- decide: the facts above combined, as provisioning and the dry-run plan both use them ------
+
+@pytest.fixture
+def on_fs(tmp_path, monkeypatch):
+    """A root whose mountinfo puts tmp_path on `fstype`, with `free` of `total` bytes."""
+    def make(fstype="ext4", free=100 << 30, total=200 << 30):
+        paths = Paths(root=str(tmp_path))
+        os.makedirs(os.path.dirname(paths.mountinfo))
+        with open(paths.mountinfo, "w") as f:
+            f.write(f"30 1 8:1 / {os.path.realpath(tmp_path)} rw - {fstype} /dev/sda1 rw\n")
+        asked = []
+        monkeypatch.setattr(environment, "disk_space",
+                            lambda directory: asked.append(directory) or (free, total))
+        return paths, asked
+    return make
+
+
+def facts(decision):
+    return (decision.action, decision.method, decision.existing, decision.fstype,
+            decision.mount_point, decision.needed, decision.free)
+
+
+def test_decide_refuses_a_filesystem_before_looking_at_the_file(on_fs, tmp_path):
+    paths, asked = on_fs("tmpfs")
+    path = swap_file(tmp_path / "swapfile")
+    assert facts(swapfile.decide(path, SIZE, paths)) == (
+        swapfile.REFUSE_FILESYSTEM, swapfile.REFUSE, None, "tmpfs", str(tmp_path), 0, 0)
+    assert asked == []
+
+
+def test_decide_refuses_a_file_that_is_not_swap(on_fs, tmp_path):
+    paths, _ = on_fs()
+    (tmp_path / "swapfile").write_text("data\n")
+    assert facts(swapfile.decide(str(tmp_path / "swapfile"), SIZE, paths)) == (
+        swapfile.REFUSE_NOT_SWAP, swapfile.FALLOCATE, swapfile.NOT_SWAP, "ext4", str(tmp_path), 0, 0)
+
+
+@pytest.mark.parametrize("mode,existing", [(0o600, swapfile.VALID), (0o644, swapfile.WRONG_MODE)])
+def test_decide_reuses_a_valid_file_without_asking_for_space(on_fs, tmp_path, mode, existing):
+    paths, asked = on_fs("btrfs", free=0)
+    path = swap_file(tmp_path / "swapfile", mode=mode)
+    assert facts(swapfile.decide(path, SIZE, paths)) == (
+        swapfile.REUSE, swapfile.NOCOW, existing, "btrfs", str(tmp_path), 0, 0)
+    assert asked == []
+
+
+def test_decide_creates_when_there_is_room(on_fs, tmp_path):
+    paths, asked = on_fs("xfs", free=10 << 30, total=100 << 30)
+    path = str(tmp_path / "swapfile")
+    assert facts(swapfile.decide(path, 4 << 30, paths)) == (
+        swapfile.CREATE, swapfile.FALLOCATE, swapfile.ABSENT, "xfs", str(tmp_path),
+        5 << 30, 10 << 30)
+    assert asked == [str(tmp_path)]
+
+
+def test_decide_refuses_when_the_disk_would_fill(on_fs, tmp_path):
+    paths, _ = on_fs("ext4", free=(4 << 30) + (1 << 30) - 1, total=100 << 30)
+    decision = swapfile.decide(str(tmp_path / "swapfile"), 4 << 30, paths)
+    assert facts(decision) == (swapfile.REFUSE_SPACE, swapfile.FALLOCATE, swapfile.ABSENT, "ext4",
+                               str(tmp_path), 5 << 30, (5 << 30) - 1)
+
+
+def test_decide_counts_a_stale_files_blocks_as_free(on_fs, tmp_path):
+    path = swap_file(tmp_path / "swapfile", size=SIZE * 2)  # stale: wrong size
+    blocks = os.stat(path).st_blocks * 512
+    needed = SIZE + 50
+    paths, _ = on_fs("ext4", free=needed - blocks, total=1000)
+    assert facts(swapfile.decide(path, SIZE, paths)) == (
+        swapfile.CREATE, swapfile.FALLOCATE, swapfile.STALE, "ext4", str(tmp_path), needed, needed)
+
+
+def test_decide_zero_fills_on_an_unknown_filesystem(on_fs, tmp_path):
+    paths, _ = on_fs("reiserfs")
+    decision = swapfile.decide(str(tmp_path / "swapfile"), SIZE, paths)
+    assert (decision.action, decision.method) == (swapfile.CREATE, swapfile.ZERO_FILL)
