@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 # Debian's own python3 first: a pyenv shim breaks stdeb's --install-layout=deb and
-# starts 9x slower (docs/development.md).
+# starts 9x slower than /usr/bin/python3.
 export PATH := /usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
 export DEBIAN_FRONTEND := noninteractive
 PYTHON := /usr/bin/python3

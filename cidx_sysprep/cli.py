@@ -90,7 +90,7 @@ def main(argv=None, paths=None):
     try:
         config = configuration.load(config_path)
     except configuration.ConfigError as exc:
-        print(f"cidx-sysprep: error {exc.code}: {exc}", file=sys.stderr)
+        print(f"cidx-sysprep: ERROR {exc.code}: {exc}", file=sys.stderr)
         return 2
     try:
         if command == "status":

@@ -53,6 +53,7 @@ def parse(text, source, keys=DEFAULTS):
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.partition("=")
+        value = value.split(" #")[0].split("\t#")[0]  # a trailing comment, as in shell
         key, value = key.strip(), value.strip().strip("\"'")
         if not sep or key not in keys:
             raise ConfigError(f"{source}:{number}: {raw.strip()!r}: expected one of "

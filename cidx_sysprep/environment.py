@@ -19,6 +19,20 @@ def container(paths):
     return None
 
 
+def why_sysctl_is_not_ours(paths):
+    """Why this system must not set vm.* sysctls, or None.
+
+    vm.overcommit_memory is not namespaced: in a privileged container, writing it would
+    change the whole host under every other container; in others /proc/sys is read-only.
+    """
+    manager = container(paths)
+    if manager:
+        return f"running in a container ({manager})"
+    if proc_sys_read_only(paths):
+        return "/proc/sys is read-only"
+    return None
+
+
 def proc_sys_read_only(paths):
     try:
         return bool(os.statvfs(paths.proc_sys).f_flag & os.ST_RDONLY)

@@ -45,25 +45,26 @@ CODES = {c.code: c for c in (
          "`mkswap` on the swap file failed.",
          "Run `mkswap FILE` by hand and read its error; util-linux must be installed."),
     Code("DEPLOY-GENERAL-096", ERROR, "swap",
-         "`swapon` on the swap file failed; the incomplete file was removed.",
+         "`swapon` on the swap file failed; a file made in this run was removed (an "
+         "existing one that was being reused is kept).",
          "Read swapon's error in the log line. In a container swap is the host's job; on "
          "btrfs the file must be no-copy-on-write; on ZFS, tmpfs or NFS use another path."),
     Code("DEPLOY-GENERAL-097", WARNING, "swap",
          "Adding the swap file to /etc/fstab failed: swap is active but will not survive "
          "a reboot.",
-         "Add `/swapfile none swap sw 0 0` to /etc/fstab, or fix what made /etc "
-         "unwritable and run `cidx-sysprep provision`."),
+         "Add the line `SWAP_FILE none swap sw 0 0` (with your SWAP_FILE) to /etc/fstab, "
+         "or fix what made /etc unwritable and run `cidx-sysprep provision`."),
     Code("DEPLOY-GENERAL-098", ERROR, "swap",
          "Unexpected exception while provisioning the swap file.",
          "Read the exception in the log line; report it with `cidx-sysprep status --json`."),
     Code("DEPLOY-GENERAL-099", WARNING, "auto-updater",
          "Memory overcommit could not be configured: subprocess fork may fail with ENOMEM "
          "on high VmPeak. The deployment continues.",
-         "See the overcommit error logged just before (090-092, 105, 107)."),
+         "See the overcommit error logged just before (090-092, 105)."),
     Code("DEPLOY-GENERAL-100", WARNING, "auto-updater",
          "Swap file could not be created: no swap safety net for OOM conditions. The "
          "deployment continues.",
-         "See the swap error logged just before (093-098, 108-113)."),
+         "See the swap error logged just before (093-098, 109-113, 121)."),
     # Ours, from 101 on.
     Code("DEPLOY-GENERAL-101", WARNING, "auto-updater",
          "The cidx-sysprep package step failed; Steps 9 and 10 provision the host "
@@ -88,7 +89,8 @@ CODES = {c.code: c for c in (
          "Remove or change the named line (file and line are in the message), then run "
          "`cidx-sysprep status`."),
     Code("DEPLOY-GENERAL-107", WARNING, "overcommit",
-         "/proc/sys is read-only (a container): vm.overcommit_memory was not changed.",
+         "Running in a container, or /proc/sys is read-only: vm.overcommit_memory was not "
+         "changed (it is not namespaced: a container would change it for the whole host).",
          "Set vm.overcommit_memory = 1 on the container's host; the container shares it."),
     Code("DEPLOY-GENERAL-108", WARNING, "swap",
          "Running in a container: swap cannot be enabled here and was skipped.",

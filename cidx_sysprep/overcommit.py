@@ -23,10 +23,11 @@ def ensure_memory_overcommit(runner, config, paths):
         if current == sysctl.WANTED and _boot_value(paths) == sysctl.WANTED:
             logger.debug("Memory overcommit already configured")
             return True
-        if current != sysctl.WANTED and environment.proc_sys_read_only(paths):
+        unchangeable = environment.why_sysctl_is_not_ours(paths)
+        if unchangeable:
             log_code(logger, "DEPLOY-GENERAL-107",
-                     "/proc/sys is read-only (a container?): vm.overcommit_memory left at "
-                     f"{current or 'unknown'}; set it on the host", path=paths.proc_sys)
+                     f"{unchangeable}: vm.overcommit_memory left at {current or 'unknown'}; "
+                     "set it on the host")
             return True
         if not _write_dropin(runner, paths):
             return False
@@ -56,8 +57,8 @@ def warn_boot_overrides(paths):
     found = sysctl.boot_assignments(paths.sysctl_dirs, paths.sysctl_conf)
     for path, number, value in sysctl.overrides(found, paths.sysctl_dropin):
         log_code(logger, "DEPLOY-GENERAL-106",
-                 f"{path}:{number} sets {sysctl.KEY} = {value} after "
-                 f"{paths.sysctl_dropin}: at boot it wins", file=path, line=number)
+                 f"{path}:{number} sets {sysctl.KEY} = {value} and wins at boot (sysctl.d "
+                 "order): remove or change that line", file=path, line=number)
 
 
 def _boot_value(paths):

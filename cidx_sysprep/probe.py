@@ -12,12 +12,15 @@ _BY = {"UUID": "by-uuid", "LABEL": "by-label", "PARTUUID": "by-partuuid", "PARTL
 
 
 def probe(config, paths):
-    """The host's state as a JSON-ready dict (schema documented in docs/status-json.md)."""
+    """The host's state as a JSON-ready dict (schema: docs/operator-guide.md)."""
+    manager = environment.container(paths)
     effective = environment.read_overcommit(paths)
     found = sysctl.boot_assignments(paths.sysctl_dirs, paths.sysctl_conf)
     boot = found[-1] if found else None
-    overcommit_ok = not config.overcommit or (effective == sysctl.WANTED and boot is not None
-                                              and boot[2] == sysctl.WANTED)
+    # A container boots with its host's sysctls and swap: what counts there is the
+    # effective value and active swap, not this root's files.
+    persisted = manager is not None or (boot is not None and boot[2] == sysctl.WANTED)
+    overcommit_ok = not config.overcommit or (effective == sysctl.WANTED and persisted)
     try:
         with open(paths.fstab) as f:
             specs = fstab.swap_specs(fstab.parse(f.read()))
@@ -28,7 +31,7 @@ def probe(config, paths):
     for area in active:
         area["in_fstab"] = os.path.realpath(area["path"]) in in_fstab or area["path"] in specs
     persistent = any(a["in_fstab"] for a in active)
-    swap_ok = not config.swap or (bool(active) and persistent)
+    swap_ok = not config.swap or (bool(active) and (persistent or manager is not None))
     status = {
         "schema": SCHEMA,
         "version": __version__,
@@ -54,7 +57,7 @@ def probe(config, paths):
             "ok": swap_ok,
         },
         "environment": {
-            "container": environment.container(paths),
+            "container": manager,
             "proc_sys_read_only": environment.proc_sys_read_only(paths),
         },
     }
@@ -69,16 +72,16 @@ def problems(status):
     if oc["enabled"] and oc["effective"] != sysctl.WANTED:
         found.append(f"vm.overcommit_memory is {oc['effective']}, not 1: fork() of a process "
                      "with large mappings can fail with ENOMEM")
-    if oc["enabled"] and oc["boot_value"] != sysctl.WANTED:
+    if oc["enabled"] and oc["boot_value"] != sysctl.WANTED and not status["environment"]["container"]:
         where = f" ({oc['boot_source']})" if oc["boot_source"] else ""
         found.append(f"at boot vm.overcommit_memory will be {oc['boot_value'] or 'the kernel default'}"
                      f"{where}")
     for o in oc["overrides"]:
-        found.append(f"{o['file']}:{o['line']} sets vm.overcommit_memory = {o['value']} after "
-                     f"{oc['dropin']} and wins at boot: remove that line")
+        found.append(f"{o['file']}:{o['line']} sets vm.overcommit_memory = {o['value']} and wins "
+                     "at boot (sysctl.d order): remove or change that line")
     if sw["enabled"] and not sw["active"]:
         found.append("no swap is active")
-    elif sw["enabled"] and not sw["persistent"]:
+    elif sw["enabled"] and not sw["persistent"] and not status["environment"]["container"]:
         found.append("no active swap area is in /etc/fstab: swap will be gone after a reboot")
     if status["environment"]["container"] and not status["provisioned"]:
         found.append(f"running in a container ({status['environment']['container']}): "
@@ -91,8 +94,9 @@ def plan(status, config, paths):
     steps = []
     oc = status["overcommit"]
     if not oc["ok"]:
-        if status["environment"]["proc_sys_read_only"] and oc["effective"] != sysctl.WANTED:
-            steps.append("skip vm.overcommit_memory: /proc/sys is read-only")
+        unchangeable = environment.why_sysctl_is_not_ours(paths)
+        if unchangeable:
+            steps.append(f"skip vm.overcommit_memory: {unchangeable}")
         else:
             if oc["dropin_value"] != sysctl.WANTED:
                 steps.append(f"write {paths.sysctl_dropin} (vm.overcommit_memory = 1)")

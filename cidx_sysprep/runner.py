@@ -8,6 +8,19 @@ import os
 import subprocess
 
 
+# sysctl, swapon and mkswap live in sbin, which a non-root user's PATH often lacks.
+_SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def command_environment(environ):
+    """`environ` with the sbin directories it lacks appended to PATH."""
+    path = environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+    return dict(environ, PATH=os.pathsep.join(path + [d for d in _SBIN if d not in path]))
+
+
+_ENV = command_environment(os.environ)
+
+
 class Runner:
     def __init__(self, as_root=None):
         self.as_root = os.geteuid() == 0 if as_root is None else as_root
@@ -17,6 +30,7 @@ class Runner:
             argv = ["sudo", *argv]
         return subprocess.run(
             argv,
+            env=_ENV,
             input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
             capture_output=True,

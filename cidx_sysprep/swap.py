@@ -37,10 +37,14 @@ def ensure_swap_file(runner, config, paths):
             if config.swap_file in (row.split()[0] for row in shown.splitlines()):
                 _ensure_fstab_entry(runner, paths, config.swap_file)
             return True
-        if not _make_active(runner, config, paths):
+        made = _make_active(runner, config, paths)
+        if not made:
             return False
         _ensure_fstab_entry(runner, paths, config.swap_file)
-        logger.info("Created and enabled %sB swap file %s", config.swap_size.upper(), config.swap_file)
+        if made == swapfile.CREATE:
+            logger.info("Created and enabled %sB swap file %s", config.swap_size.upper(), config.swap_file)
+        else:
+            logger.info("Enabled the existing swap file %s", config.swap_file)
         return True
     except Exception as exc:
         log_code(logger, "DEPLOY-GENERAL-098", f"Unexpected error provisioning swap: {exc!r}")
@@ -48,36 +52,36 @@ def ensure_swap_file(runner, config, paths):
 
 
 def _make_active(runner, config, paths):
+    """Swap on at the configured path: returns CREATE or REUSE (what was done), or None."""
     path = config.swap_file
     decision = swapfile.decide(path, config.swap_bytes, paths)
     if decision.action == swapfile.REFUSE_FILESYSTEM:
         log_code(logger, "DEPLOY-GENERAL-109",
                  f"{path} would be on {decision.fstype} ({decision.mount_point}), which cannot "
                  "hold swap", fstype=decision.fstype)
-        return False
+        return None
     if decision.action == swapfile.REFUSE_NOT_SWAP:
         log_code(logger, "DEPLOY-GENERAL-111",
                  f"{path} exists and is not swap space; left untouched", path=path)
-        return False
+        return None
     if decision.action == swapfile.REFUSE_SPACE:
         log_code(logger, "DEPLOY-GENERAL-110",
                  f"{path} needs {decision.needed >> 20} MiB free on {decision.mount_point} (the "
                  f"file and a reserve); {decision.free >> 20} MiB are", path=path)
-        return False
+        return None
     if decision.action == swapfile.REUSE:
-        logger.info("Reusing the inactive swap file %s", path)
         steps = [["chmod", "600", path]] if decision.existing == swapfile.WRONG_MODE else []
-        return _run_steps(runner, steps + [["swapon", path]], cleanup=None)
+        return swapfile.REUSE if _run_steps(runner, steps + [["swapon", path]], cleanup=None) else None
     if decision.existing == swapfile.STALE:
         logger.info("Recreating %s: its size or blocks do not match SWAP_SIZE=%s", path, config.swap_size)
         failed = runner.remove_file(path)
         if failed:
             log_code(logger, "DEPLOY-GENERAL-121", f"Could not remove the stale {path}: {failed}")
-            return False
+            return None
     if not _create(runner, config, decision.method):
-        return False
+        return None
     state.record(runner, paths.state, state.SWAPFILE, path)
-    return True
+    return swapfile.CREATE
 
 
 def _create(runner, config, method):

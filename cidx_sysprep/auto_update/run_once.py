@@ -32,7 +32,7 @@ def main(argv=None):
         settings = _settings(args.settings)
         sysprep = configuration.load(args.config)
     except configuration.ConfigError as exc:
-        print(f"run_once: error {exc.code}: {exc}", file=sys.stderr)
+        print(f"run_once: ERROR {exc.code}: {exc}", file=sys.stderr)
         return 2
     values = {key: getattr(args, key.lower()) or settings.get(key) or default
               for key, default in KEYS.items()}

@@ -163,3 +163,13 @@ def test_swap_opt_out_from_the_environment(fp, paths, conf, capsys, monkeypatch)
     monkeypatch.setenv("CIDX_SYSPREP_SWAP", "no")
     assert main(["status"], paths=paths) == 0
     assert "swap        off      disabled by configuration (SWAP=no)" in capsys.readouterr().out
+
+
+def test_in_a_container_the_host_provides_persistence(fp, paths, conf, capsys):
+    write(paths.container_markers[1], "")
+    write(paths.overcommit, "1\n")
+    write(paths.swaps, SWAPS_HEADER + "/dev/zram0 partition 1024 0 100\n")
+    assert main(["status"], paths=paths) == 0
+    assert main(["provision"], paths=paths) == 0
+    assert list(fp.calls) == []
+    assert capsys.readouterr().out.splitlines()[-1] == "host is provisioned"

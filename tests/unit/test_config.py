@@ -188,3 +188,8 @@ def test_parse_size_rejects_digit_like_characters_with_a_config_error(text):
 def test_config_object_keeps_the_size_as_written():
     assert Config(swap_size="4g").as_dict()["swap_size"] == "4g"
     assert Config(swap_size="4g").swap_bytes == 4 << 30
+
+
+def test_trailing_comments_are_comments_as_in_shell(tmp_path):
+    loaded = load_text(tmp_path, "SWAP=no  # a Kubernetes node\nSWAP_SIZE=2G\t# smaller\n")
+    assert (loaded.swap, loaded.swap_size) == (False, "2G")

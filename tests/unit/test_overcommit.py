@@ -106,3 +106,17 @@ def test_an_earlier_file_does_not_count_as_override(fp, paths, config, root_runn
     assert ensure_memory_overcommit(root_runner, config, paths) is True
 
     assert records(logs) == [("DEBUG", "Memory overcommit already configured")]
+
+
+def test_privileged_container_never_changes_the_hosts_value(fp, paths, config, root_runner, logs):
+    # /proc/sys is writable here, but the setting is not namespaced: writing it from a
+    # container would change it for the host and every other container.
+    write(paths.container_markers[0], "docker\n")
+    fp.register(SYSCTL_N, stdout="0\n")
+
+    assert ensure_memory_overcommit(root_runner, config, paths) is True
+
+    assert list(fp.calls) == [SYSCTL_N]
+    [(level, message)] = records(logs)
+    assert level == "WARNING"
+    assert message.startswith("DEPLOY-GENERAL-107: running in a container (docker): vm.overcommit_memory left at 0")

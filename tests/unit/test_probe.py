@@ -133,8 +133,8 @@ def test_sysctl_conf_overrides_the_dropin_at_boot(host):
     assert oc["overrides"] == [{"file": host.sysctl_conf, "line": 2, "value": "0"}]
     assert status["problems"] == [
         f"at boot vm.overcommit_memory will be 0 ({host.sysctl_conf}:2)",
-        f"{host.sysctl_conf}:2 sets vm.overcommit_memory = 0 after {host.sysctl_dropin} and wins "
-        "at boot: remove that line",
+        f"{host.sysctl_conf}:2 sets vm.overcommit_memory = 0 and wins at boot (sysctl.d order): "
+        "remove or change that line",
     ]
 
 
@@ -145,8 +145,8 @@ def test_a_later_sysctl_d_file_overrides_the_dropin(host):
     status = probe.probe(cfg(host), host)
     assert status["provisioned"] is False
     assert status["overcommit"]["boot_source"] == f"{later}:1"
-    assert status["problems"][-1] == (f"{later}:1 sets vm.overcommit_memory = 2 after "
-                                      f"{host.sysctl_dropin} and wins at boot: remove that line")
+    assert status["problems"][-1] == (f"{later}:1 sets vm.overcommit_memory = 2 and wins at boot "
+                                      "(sysctl.d order): remove or change that line")
 
 
 def test_an_earlier_file_setting_0_does_not_matter(host):

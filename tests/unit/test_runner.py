@@ -35,14 +35,22 @@ def recorded(monkeypatch):
 def test_run_captures_text_and_closes_stdin(recorded):
     Runner(as_root=True).run(["sysctl", "-n", "vm.overcommit_memory"])
     assert recorded == [(["sysctl", "-n", "vm.overcommit_memory"],
-                         {"input": None, "stdin": subprocess.DEVNULL,
+                         {"env": runner_module._ENV, "input": None, "stdin": subprocess.DEVNULL,
                           "capture_output": True, "text": True})]
 
 
 def test_run_with_input_passes_it_and_leaves_stdin_to_subprocess(recorded):
     Runner(as_root=True).run(["tee", "/etc/x"], input="data\n")
     assert recorded == [(["tee", "/etc/x"],
-                         {"input": "data\n", "stdin": None, "capture_output": True, "text": True})]
+                         {"env": runner_module._ENV, "input": "data\n", "stdin": None,
+                          "capture_output": True, "text": True})]
+
+
+def test_commands_find_sbin_for_a_user_whose_path_lacks_it():
+    assert runner_module.command_environment({"PATH": "/usr/bin:/bin", "LANG": "C"}) == {
+        "PATH": "/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "LANG": "C"}
+    assert runner_module.command_environment({"PATH": "/sbin:/usr/sbin:/usr/bin"}) == {
+        "PATH": "/sbin:/usr/sbin:/usr/bin:/usr/local/sbin"}
 
 
 def test_run_prefixes_sudo_only_when_not_root_and_privileged(fp):

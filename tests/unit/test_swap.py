@@ -87,6 +87,7 @@ def test_valid_inactive_file_is_reused_not_recreated(fp, paths, small, root_runn
     assert ensure_swap_file(root_runner, small, paths) is True
 
     assert list(fp.calls) == [SWAPON_SHOW, ["swapon", small.swap_file]]
+    assert records(logs)[-1] == ("INFO", f"Enabled the existing swap file {small.swap_file}")
     assert fstab_text(paths) == FSTAB + f"{small.swap_file} none swap sw 0 0\n"
     entries = state.read(paths.state)
     assert (state.SWAPFILE, small.swap_file) not in entries  # not ours to delete later
