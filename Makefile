@@ -69,6 +69,12 @@ packages: deps-build
 test-packaging: packages deps-packaging-test $(VENV)/.installed
 	$(PYTEST) -q tests/packaging
 
+# Side-by-side timings, one run, interleaved (bench/bench.py): the converged check vs a
+# bare interpreter and vs the story's forks, fallocate vs dd, dpkg -i vs an empty package
+# in a throwaway root. About a minute; leaves the host as it was.
+bench: deps-build $(VENV)/.installed
+	$(VENV)/bin/python bench/bench.py
+
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m cidx_sysprep.errors --markdown > docs/error-codes.md
 
