@@ -189,3 +189,21 @@ def test_disk_space_of_a_real_directory(tmp_path):
     assert total == st.f_blocks * st.f_frsize
     assert 0 <= free <= total
     assert free == pytest.approx(st.f_bavail * st.f_frsize, rel=0.01)
+
+
+# --- whose sysctls ----------------------------------------------------------------------------
+
+def test_sysctls_are_ours_on_a_host_with_writable_proc_sys(host):
+    os.makedirs(host.proc_sys)
+    assert environment.why_sysctl_is_not_ours(host) is None
+
+
+def test_sysctls_are_not_ours_in_a_container_even_with_writable_proc_sys(host):
+    os.makedirs(host.proc_sys)  # a privileged container: writing would change the host
+    write(host.at("/run/systemd/container"), "lxc\n")
+    assert environment.why_sysctl_is_not_ours(host) == "running in a container (lxc)"
+
+
+def test_sysctls_are_not_ours_with_read_only_proc_sys(host, monkeypatch):
+    monkeypatch.setattr(environment, "proc_sys_read_only", lambda paths: True)
+    assert environment.why_sysctl_is_not_ours(host) == "/proc/sys is read-only"

@@ -456,3 +456,44 @@ def test_plan_refuses_when_the_disk_would_fill(host, monkeypatch):
     # 64K plus a reserve of 5% of 10 GiB (512 MiB) needs 512 MiB and 64 KiB: 512 MiB are free.
     assert plan_for(host, cfg(host)) == [
         f"refuse: {swapfile} needs 512 MiB free on {os.path.realpath(host.root)}; 512 MiB are"]
+
+
+# --- containers: judged by effective values, the host's boot is not theirs ---------------------
+
+def test_container_with_effective_1_and_active_swap_is_provisioned(host):
+    write(host.at("/.dockerenv"), "")
+    set_overcommit(host, 1)
+    activate(host, ("/dev/vdz2", "partition"))  # the host's swap, in no fstab here
+    status = probe.probe(cfg(host), host)
+    assert (status["overcommit"]["ok"], status["swap"]["ok"]) == (True, True)
+    assert (status["provisioned"], status["problems"]) == (True, [])
+
+
+def test_container_ignores_its_own_sysctl_files_for_boot(host):
+    # The container's /etc/sysctl.conf is never applied at the host's boot: it neither
+    # makes the container unprovisioned nor is it a line to "remove" there.
+    write(host.at("/run/systemd/container"), "lxc\n")
+    set_overcommit(host, 1)
+    install_dropin(host)
+    write(host.sysctl_conf, "vm.overcommit_memory = 0\n")
+    activate(host, ("/dev/vdz2", "partition"))
+    status = probe.probe(cfg(host), host)
+    assert status["provisioned"] is True
+    assert status["problems"] == []
+
+
+def test_container_with_effective_0_names_the_host(host):
+    write(host.at("/run/systemd/container"), "lxc\n")
+    status = probe.probe(cfg(host), host)
+    assert status["provisioned"] is False
+    assert status["problems"] == [
+        "vm.overcommit_memory is 0, not 1: fork() of a process with large mappings can fail "
+        "with ENOMEM",
+        "no swap is active",
+        "running in a container (lxc): the host must provide overcommit and swap"]
+
+
+def test_plan_in_a_container_skips_both(host):
+    write(host.at("/run/systemd/container"), "lxc\n")
+    assert plan_for(host, cfg(host)) == ["skip vm.overcommit_memory: running in a container (lxc)",
+                                         "skip swap: running in a container"]
