@@ -3,8 +3,9 @@
 cannot or must not give a new /swapfile, one after the other, each installed with
 apt-get and purged before the next is set up.
 
-not_swap:    /swapfile exists, inactive, and holds data that is not swap space
-no_space:    / has too little free space for a 4 GiB swap file
+not_swap:       /swapfile exists, inactive, and holds data that is not swap space
+inactive_swap:  /swapfile is a 4 GiB swap area (mkswap'd), inactive, not in fstab
+no_space:       / has too little free space for a 4 GiB swap file
 swap_elsewhere: /dev/vdb is active swap and in /etc/fstab; no /swapfile
 
 For each: the apt-get install exit code, the host state and `cidx-sysprep status --json`
@@ -49,6 +50,17 @@ def not_swap():
     os.unlink(SWAPFILE)
 
 
+def inactive_swap():
+    made = run("fallocate -l 4G %s && chmod 600 %s && mkswap %s" % ((SWAPFILE,) * 3))
+    report("inactive_swap_before", {"rc": made["rc"],
+                                    "swapfile": file_facts(SWAPFILE, full_hash=False)})
+    install_and_purge("inactive_swap",
+                      lambda: {"swapfile": file_facts(SWAPFILE, full_hash=False)})
+    if os.path.exists(SWAPFILE):  # the purge leaves a file the package did not create
+        run(["swapoff", SWAPFILE])
+        os.unlink(SWAPFILE)
+
+
 def no_space():
     # Leave 1 GiB free: less than the 4 GiB file, so provisioning must refuse.
     filler_size = free_bytes() - (1 << 30)
@@ -74,5 +86,6 @@ if __name__ == "__main__":
     report("apt_update", run(APT + ["update"])["rc"])
     report("before", snapshot())
     not_swap()
+    inactive_swap()
     no_space()
     swap_elsewhere()
