@@ -76,7 +76,8 @@ def problems(status):
         where = f" ({oc['boot_source']})" if oc["boot_source"] else ""
         found.append(f"at boot vm.overcommit_memory will be {oc['boot_value'] or 'the kernel default'}"
                      f"{where}")
-    for o in oc["overrides"]:
+    # A container's own sysctl files are never applied by its host's boot.
+    for o in [] if status["environment"]["container"] else oc["overrides"]:
         found.append(f"{o['file']}:{o['line']} sets vm.overcommit_memory = {o['value']} and wins "
                      "at boot (sysctl.d order): remove or change that line")
     if sw["enabled"] and not sw["active"]:
@@ -121,8 +122,7 @@ def _swap_plan(status, config, paths):
     if decision.action == swapfile.REFUSE_NOT_SWAP:
         return [f"refuse: {path} exists and is not swap space"]
     if decision.action == swapfile.REFUSE_SPACE:
-        return [f"refuse: {path} needs {decision.needed >> 20} MiB free on {decision.mount_point}; "
-                f"{decision.free >> 20} MiB are"]
+        return [f"refuse: {path} {decision.shortfall()}"]
     if decision.action == swapfile.REUSE:
         steps = [f"reuse the inactive swap file {path}: swapon {path}"]
     else:

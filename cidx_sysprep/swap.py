@@ -66,8 +66,7 @@ def _make_active(runner, config, paths):
         return None
     if decision.action == swapfile.REFUSE_SPACE:
         log_code(logger, "DEPLOY-GENERAL-110",
-                 f"{path} needs {decision.needed >> 20} MiB free on {decision.mount_point} (the "
-                 f"file and a reserve); {decision.free >> 20} MiB are", path=path)
+                 f"{path} {decision.shortfall()}", path=path)
         return None
     if decision.action == swapfile.REUSE:
         steps = [["chmod", "600", path]] if decision.existing == swapfile.WRONG_MODE else []

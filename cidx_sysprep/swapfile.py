@@ -98,6 +98,11 @@ class Decision:
         self.needed = needed
         self.free = free
 
+    def shortfall(self):
+        """'needs N MiB free on /mnt; M MiB are' (N rounded up, so N > M always reads true)."""
+        return (f"needs {-(-self.needed >> 20)} MiB free on {self.mount_point} (the file and a "
+                f"reserve); {self.free >> 20} MiB are")
+
 
 def decide(path, size, paths):
     """Probe the swap file's filesystem, the file itself and the free space, then decide."""

@@ -453,9 +453,10 @@ def test_plan_refuses_when_the_disk_would_fill(host, monkeypatch):
     install_dropin(host)
     set_overcommit(host, 1)
     swapfile = host.at("/swapfile")
-    # 64K plus a reserve of 5% of 10 GiB (512 MiB) needs 512 MiB and 64 KiB: 512 MiB are free.
+    # 64K plus a reserve of 5% of 10 GiB (512 MiB) needs 512 MiB and 64 KiB, 513 rounded up: 512 are free.
     assert plan_for(host, cfg(host)) == [
-        f"refuse: {swapfile} needs 512 MiB free on {os.path.realpath(host.root)}; 512 MiB are"]
+        f"refuse: {swapfile} needs 513 MiB free on {os.path.realpath(host.root)} (the file and a reserve); "
+        "512 MiB are"]
 
 
 # --- containers: judged by effective values, the host's boot is not theirs ---------------------

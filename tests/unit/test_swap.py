@@ -75,7 +75,7 @@ def test_disk_space_guard_creates_nothing(fp, paths, small, root_runner, logs, m
 
     assert list(fp.calls) == [SWAPON_SHOW]
     [(level, message)] = records(logs, "DEPLOY-GENERAL-110")
-    assert level == "ERROR" and "needs 1024 MiB free" in message  # 64K + the 1 GiB cap
+    assert level == "ERROR" and "needs 1025 MiB free" in message  # 64K + the 1 GiB cap, rounded up
     assert not os.path.exists(small.swap_file)
 
 
