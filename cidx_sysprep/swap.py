@@ -29,7 +29,7 @@ def ensure_swap_file(runner, config, paths):
         manager = environment.container(paths)
         if manager:
             log_code(logger, "DEPLOY-GENERAL-108",
-                     f"Running in a container ({manager}): swap is the host's job; skipped")
+                     f"running in a container ({manager}): swap is the host's job; skipped")
             return True
         shown = runner.run(["swapon", "--show", "--noheadings"], privileged=False).stdout.strip()
         if shown:

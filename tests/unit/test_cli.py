@@ -153,7 +153,7 @@ def test_container_provision_exits_0_with_the_warning(fp, paths, conf, capsys):
 
     assert main(["provision"], paths=paths) == 0
 
-    assert "WARNING DEPLOY-GENERAL-108: Running in a container (docker)" in capsys.readouterr().err
+    assert "WARNING DEPLOY-GENERAL-108: running in a container (docker)" in capsys.readouterr().err
     assert list(fp.calls) == []
 
 
