@@ -21,7 +21,6 @@ def read_long_description() -> str:
     readme = HERE / "README.md"
     if readme.exists():
         return readme.read_text(encoding="utf-8")
-    # Short lines: stdeb copies this into the .deb's Description as it is.
     return ("Applies vm.overcommit_memory = 1 and provisions a swap file, so that\n"
             "CIDX servers stop failing fork() with ENOMEM.\n")
 

@@ -133,7 +133,9 @@ def test_a_failed_provision_warns_with_its_code_and_still_installs(root, deb):
 
 def test_a_purge_leaves_a_swap_file_it_cannot_turn_off(root, deb):
     assert root.run("dpkg", "-i", root.copy_in(deb)).returncode == 0
-    shutil.copy2(root / "/usr/sbin/swapoff", root / "/usr/local/sbin/swapoff")  # now fails
+    busy = root / "/usr/local/sbin/swapoff"  # the kernel cannot page the swap back in
+    busy.write_text('#!/bin/sh\necho "swapoff: $1: swapoff failed: Cannot allocate memory" >&2\n'
+                    'exit 1\n')
     result = root.run("dpkg", "-P", "cidx-sysprep")
     assert result.returncode == 0, result.stderr
     assert "cidx-sysprep: purge: could not turn off /swapfile; left it and its /etc/fstab line" \
