@@ -73,12 +73,18 @@ def plain_fork():
 
 
 def run_true_as_python39():
-    saved = subprocess._USE_VFORK
-    subprocess._USE_VFORK = False
-    try:
+    """subprocess.run(["true"]) through fork(), never vfork()."""
+    if sys.version_info < (3, 10):  # 3.9 always forks
         subprocess.run(["true"], check=True)
-    finally:
-        subprocess._USE_VFORK = saved
+    elif hasattr(subprocess, "_USE_VFORK"):  # 3.11+: the switch CPython's tests use
+        saved = subprocess._USE_VFORK
+        subprocess._USE_VFORK = False
+        try:
+            subprocess.run(["true"], check=True)
+        finally:
+            subprocess._USE_VFORK = saved
+    else:  # 3.10: a preexec_fn rules vfork out
+        subprocess.run(["true"], check=True, preexec_fn=lambda: None)
 
 
 def run_true_default():

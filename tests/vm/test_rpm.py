@@ -17,6 +17,8 @@ def test_rpm_post_scriptlet_provisions_the_host(vm):
     r = vm.boot(1)
     assert (r["before"]["overcommit_memory"], r["before"]["swaps"]) == (0, [])
     install = r["rpm_install"]
+    record("5 rpm", "payload module %s; site dirs added for this python by a .pth: %s" % (
+        r["payload_module"], r["payload_python_dirs_added"] or "none"))
     record("5 rpm", "rpm -i --nodeps: exit %d, %s; verify.sh exit %d; status exit %d" % (
         install["rc"], install["query"], install["verify"]["rc"], install["status"]["rc"]))
     assert install["rc"] == 0, install["output"]
