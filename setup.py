@@ -42,7 +42,8 @@ setup(
     maintainer_email="cidx-maintainers@example.org",
     python_requires=">=3.9",
     packages=find_packages(include=["cidx_sysprep*"]),
-    entry_points={"console_scripts": ["cidx-sysprep = cidx_sysprep.cli:main"]},
+    # A launcher script rather than a console_scripts entry point: see bin/cidx-sysprep.
+    scripts=["bin/cidx-sysprep"],
     # Absolute /etc paths: dpkg marks them conffiles, the spec marks them %config.
     data_files=[
         ("/etc/sysctl.d", ["conf/99-cidx-memory.conf"]),
