@@ -83,7 +83,7 @@ def pytest_terminal_summary(terminalreporter):
     if not _measured and not _timings:
         return
     terminalreporter.section("VM scenarios: what was measured inside the guests")
-    for scenario, line in _measured:
+    for scenario, line in sorted(_measured, key=lambda m: m[0].split()[0]):  # scenario order
         terminalreporter.write_line("[%s] %s" % (scenario, line))
     if _timings:
         terminalreporter.section("VM timings")
@@ -98,3 +98,20 @@ def _session_clock():
     _timings.append(("Debian 12 rootfs (mmdebstrap, cached in .cache/)", time.monotonic() - started))
     yield
     _timings.append(("the whole VM session", time.monotonic() - started))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed assertion on a booted machine shows where its serial logs are, and the
+    tail of the latest one (a boot that failed outright says so in its own error)."""
+    outcome = yield
+    report = outcome.get_result()
+    lazy = getattr(item, "funcargs", {}).get("vm")
+    if report.when != "call" or not report.failed or not isinstance(lazy, LazyMachine):
+        return
+    boots = lazy.machine.boots
+    if boots:
+        logs = sorted(str(p) for p in lazy.machine.workdir.glob("serial-*.log"))
+        report.sections.append(("%s serial logs" % lazy.machine.name, "\n".join(logs)))
+        report.sections.append(("tail of %s boot %d" % (lazy.machine.name, boots[-1].index),
+                                boots[-1].tail(40)))

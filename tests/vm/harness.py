@@ -264,5 +264,6 @@ class Machine:
         return boot
 
     def cleanup(self):
-        for img in self.workdir.glob("*.img"):
-            img.unlink()
+        """Drop the disks, kernel and initrd; keep the serial logs."""
+        for path in [*self.workdir.glob("*.img"), self.workdir / "vmlinuz"]:
+            path.unlink(missing_ok=True)
