@@ -70,8 +70,8 @@ test-packaging: packages deps-packaging-test $(VENV)/.installed
 	$(PYTEST) -q tests/packaging
 
 # Boots Debian 12 under qemu (TCG: nested KVM hangs here) and runs issue 5's scenarios
-# inside it; no Vagrant box needed. About 5 minutes with the cached rootfs in .cache/,
-# 7 from cold; what it prints is in docs/vm-tests.md.
+# inside it; no Vagrant box needed. About 5 minutes, from cold too (the rootfs is cached
+# in .cache/); what it prints is in docs/vm-tests.md.
 test-vm: packages deps-vm $(VENV)/.installed
 	$(PYTEST) -q tests/vm
 

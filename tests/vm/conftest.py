@@ -44,6 +44,7 @@ class LazyMachine:
         self.built = False
 
     def boot(self, k):
+        __tracebackhide__ = True
         if self.error:
             raise self.error
         try:

@@ -227,6 +227,7 @@ class Machine:
 
     def boot(self):
         """Boot once; the guest runs its next step. Raises BootError unless it ran to END."""
+        __tracebackhide__ = True  # the BootError says what happened and shows the log
         index = len(self.boots) + 1
         if self.accel is None:
             self.accel = choose_accel(self.kernel, self.initrd)
