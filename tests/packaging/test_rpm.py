@@ -16,6 +16,13 @@ ERASE_NOTICE = ("cidx-sysprep: swap and vm.overcommit_memory stay in place; 'cid
 # rpm runs scriptlets with its own PATH (%_install_script_path), which leaves out the
 # fakes' /usr/local/sbin: put it back.
 RPM_I = ["rpm", "-i", "--nodeps", "--define", f"_install_script_path {CHROOT_PATH}"]
+EL9_SITE = "/usr/lib/python3.9/site-packages"
+
+
+def stand_in_for_el9_python(root):
+    """The RPM is for EL9, whose python3 (3.9) imports from EL9_SITE; this Debian root's
+    python3 does not, so a .pth file adds it, as EL9's interpreter would search it."""
+    (root / "/usr/lib/python3/dist-packages/zz-el9-site.pth").write_text(EL9_SITE + "\n")
 
 
 def query(rpm, *options):
@@ -36,7 +43,7 @@ def test_metadata(rpm):
 
 def test_requires_python_util_linux_procps_also_for_post(rpm):
     requires = set(query(rpm, "--requires").splitlines())
-    assert {"python3 >= 3.9", "util-linux", "procps-ng"} <= requires
+    assert {"python3 >= 3.9", "python(abi) = 3.9", "util-linux", "procps-ng"} <= requires
     post = set(query(rpm, "--qf", "[%{REQUIRENAME} %{REQUIREFLAGS:deptype}\n]").splitlines())
     assert {"python3 post", "util-linux post", "procps-ng post"} <= post
 
@@ -48,7 +55,7 @@ def test_files(rpm):
                  "/usr/share/doc/cidx-sysprep/error-codes.md",
                  f"/usr/share/licenses/cidx-sysprep-{version()}/LICENSE"):
         assert path in files
-    modules = {Path(p).name for p in files if "/cidx_sysprep/" in p and p.endswith(".py")}
+    modules = {Path(p).name for p in files if p.startswith(f"{EL9_SITE}/cidx_sysprep/") and p.endswith(".py")}
     assert modules == {p.name for p in (REPO / "cidx_sysprep").rglob("*.py")}
 
 
@@ -74,6 +81,7 @@ def test_rpmlint_reports_no_errors(rpm):
 
 
 def test_install_reinstall_erase_in_a_throwaway_root(root, rpm):
+    stand_in_for_el9_python(root)
     package = root.copy_in(rpm)
     install = root.run(*RPM_I, package)
     assert install.returncode == 0, install.stderr
@@ -100,6 +108,7 @@ def test_install_reinstall_erase_in_a_throwaway_root(root, rpm):
 
 
 def test_a_failed_provision_does_not_fail_the_transaction(root, rpm):
+    stand_in_for_el9_python(root)
     (root / "/etc/fake-swapon-fails").touch()
     result = root.run(*RPM_I, root.copy_in(rpm))
     assert result.returncode == 0, result.stderr
