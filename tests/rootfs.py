@@ -1,10 +1,14 @@
 """The Debian 12 root filesystem shared by the packaging chroot tests and the VM suite.
 
-Built once with mmdebstrap (about 100 s) and cached in .cache/; both suites unpack
-their own copy, so nothing here ever touches the development machine's system.
+Built once with mmdebstrap (65-100 s) into a directory under .cache/ and reused; each
+suite copies it (cp --reflink where it can), so nothing here ever touches the
+development machine's system. The directory's name carries a digest of the package
+list, so changing PACKAGES builds a new one instead of reusing a stale tree.
 """
 import fcntl
+import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,26 +17,28 @@ CACHE = Path(os.environ.get("CIDX_SYSPREP_CACHE", REPO / ".cache"))
 
 # What a minimal CIDX server needs to boot and run the auto-updater: a kernel and
 # systemd to boot, python3 and the venv module for the server, git for the checkout,
-# util-linux/procps/kmod for swap and sysctl, apt for the package install.
+# util-linux/procps/kmod for swap and sysctl, apt for the package install, and rpm
+# for the RPM's scriptlets.
 PACKAGES = (
     "linux-image-amd64", "systemd-sysv", "udev", "kmod", "ifupdown",
     "python3", "python3-venv", "python3-setuptools", "procps", "util-linux",
     "e2fsprogs", "git", "ca-certificates", "rpm",
 )
-TARBALL = CACHE / "bookworm-base.tar"
+ROOTFS = CACHE / ("bookworm-" + hashlib.sha256(" ".join(PACKAGES).encode()).hexdigest()[:12])
 
 
-def base_tarball() -> Path:
-    """Return the cached rootfs tarball, building it first when missing."""
+def base_rootfs() -> Path:
+    """Return the cached rootfs directory, building it first when missing."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with open(CACHE / ".rootfs.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two suites may ask at once
-        if not TARBALL.exists():
-            partial = TARBALL.with_suffix(".tar.partial")
+        if not ROOTFS.is_dir():
+            partial = ROOTFS.with_name(ROOTFS.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)  # an interrupted build
             subprocess.run(
-                ["mmdebstrap", "--quiet", "--variant=apt",
+                ["mmdebstrap", "--quiet", "--variant=apt", "--format=directory",
                  "--include=" + ",".join(PACKAGES), "bookworm", str(partial)],
                 check=True,
             )
-            partial.rename(TARBALL)
-    return TARBALL
+            partial.rename(ROOTFS)
+    return ROOTFS

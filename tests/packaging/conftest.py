@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rootfs import REPO, base_tarball
+from tests.rootfs import REPO, base_rootfs
 
 DIST = REPO / "dist"
 FAKES = Path(__file__).resolve().parent / "fakes"
@@ -106,16 +106,12 @@ class Root:
 
 
 def _unpack_base(target):
-    base = base_tarball()
     # The kernel and its modules are for the VM suite; a chroot does not need them.
     skip = ["--exclude=./boot", "--exclude=./usr/lib/modules"]
-    if base.is_dir():
-        packer = subprocess.Popen(["tar", "-C", base, "-cf", "-", *skip, "."],
-                                  stdout=subprocess.PIPE)
-        subprocess.run(["tar", "-C", target, "-xf", "-"], stdin=packer.stdout, check=True)
-        assert packer.wait() == 0
-    else:
-        subprocess.run(["tar", "-C", target, "-xf", base, *skip], check=True)
+    packer = subprocess.Popen(["tar", "-C", base_rootfs(), "-cf", "-", *skip, "."],
+                              stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-C", target, "-xf", "-"], stdin=packer.stdout, check=True)
+    assert packer.wait() == 0
 
 
 def _prepare(root):

@@ -95,7 +95,7 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="session", autouse=True)
 def _session_clock():
     started = time.monotonic()
-    rootfs.base_tarball()  # mmdebstrap on a cold cache (about 100 s), else nothing
+    rootfs.base_rootfs()  # mmdebstrap on a cold cache (about 100 s), else nothing
     _timings.append(("Debian 12 rootfs (mmdebstrap, cached in .cache/)", time.monotonic() - started))
     yield
     _timings.append(("the whole VM session", time.monotonic() - started))

@@ -154,12 +154,8 @@ class Machine:
         tree = self.workdir / "root"
         if tree.exists():
             shutil.rmtree(tree)
-        base = rootfs.base_tarball()
-        if base.is_dir():  # mmdebstrap writes a directory for a name it has no format for
-            subprocess.run(["cp", "-a", "--reflink=auto", str(base), str(tree)], check=True)
-        else:
-            tree.mkdir()
-            subprocess.run(["tar", "-xf", str(base), "-C", str(tree)], check=True)
+        subprocess.run(["cp", "-a", "--reflink=auto", str(rootfs.base_rootfs()), str(tree)],
+                       check=True)
         self._configure(tree)
         for guest_path, source in self.files.items():
             self._install(tree, guest_path, source)
