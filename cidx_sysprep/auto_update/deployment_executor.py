@@ -66,22 +66,13 @@ class DeploymentExecutor:
         return self._restart_server()
 
     def _git_pull(self):
-        result = self.runner.run(["git", "-C", self.checkout, "pull", "--ff-only"], privileged=False)
-        if result.returncode != 0:
-            log_code(logger, "DEPLOY-GENERAL-117", f"git pull --ff-only in {self.checkout} failed",
-                     stderr=result.stderr.strip())
-            return False
-        return True
+        return self._run(["git", "-C", self.checkout, "pull", "--ff-only"], "DEPLOY-GENERAL-117",
+                         privileged=False)
 
     def _pip_install(self):
         pip = os.path.join(self.venv, "bin", "pip")
-        result = self.runner.run([pip, "install", "--quiet", "--disable-pip-version-check",
-                                  self.checkout], privileged=False)
-        if result.returncode != 0:
-            log_code(logger, "DEPLOY-GENERAL-118", f"pip install of {self.checkout} failed",
-                     stderr=result.stderr.strip())
-            return False
-        return True
+        return self._run([pip, "install", "--quiet", "--disable-pip-version-check", self.checkout],
+                         "DEPLOY-GENERAL-118", privileged=False)
 
     def _ensure_sudoers_restart(self):
         if self.service_user == "root":
@@ -120,10 +111,7 @@ class DeploymentExecutor:
             else:
                 log_code(logger, "DEPLOY-GENERAL-102", "Neither apt-get nor dnf found")
                 return False
-            result = self.runner.run(argv)
-            if result.returncode != 0:
-                log_code(logger, "DEPLOY-GENERAL-103", f"{' '.join(argv)} failed",
-                         stderr=result.stderr.strip())
+            if not self._run(argv, "DEPLOY-GENERAL-103"):
                 return False
             logger.info("Package %s installed and up to date", PACKAGE)
             return True
@@ -138,10 +126,16 @@ class DeploymentExecutor:
         return swap.ensure_swap_file(self.runner, self.config, self.paths)
 
     def _restart_server(self):
-        result = self.runner.run(["systemctl", "restart", self.service])
-        if result.returncode != 0:
-            log_code(logger, "DEPLOY-GENERAL-119", f"systemctl restart {self.service} failed",
-                     stderr=result.stderr.strip())
+        if not self._run(["systemctl", "restart", self.service], "DEPLOY-GENERAL-119"):
             return False
         logger.info("Deployment finished: %s restarted", self.service)
+        return True
+
+    def _run(self, argv, code, privileged=True):
+        """Run one command; on failure log `code` with the command and its stderr."""
+        result = self.runner.run(argv, privileged=privileged)
+        if result.returncode != 0:
+            log_code(logger, code, f"{' '.join(argv)} failed (exit {result.returncode})",
+                     stderr=result.stderr.strip())
+            return False
         return True

@@ -12,6 +12,22 @@ SWAPS_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
 FSTAB = "# /etc/fstab: static file system information.\nUUID=abcd / ext4 errors=remount-ro 0 1\n"
 
 
+def swap_file(path, size=64 << 10, mode=0o600, signature=b"SWAPSPACE2", sparse=False):
+    """A file laid out as mkswap leaves it: the signature in the last 10 bytes of page 0.
+
+    Written through (every block allocated) unless `sparse`: then only the signature is.
+    """
+    with open(path, "wb") as f:
+        if sparse:
+            f.truncate(size)
+        else:
+            f.write(bytes(size))
+        f.seek(os.sysconf("SC_PAGE_SIZE") - 10)
+        f.write(signature)
+    os.chmod(path, mode)
+    return str(path)
+
+
 def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -5,7 +5,7 @@ import pytest
 
 from cidx_sysprep import environment, probe, sysctl
 from cidx_sysprep.config import Config
-from tests.unit.conftest import SWAPS_HEADER, write
+from tests.unit.conftest import SWAPS_HEADER, swap_file, write
 
 SIZE = "64K"
 LINE = "{} none swap sw 0 0"
@@ -55,18 +55,6 @@ def converge(paths):
 def mounted_on(paths, fstype):
     root = os.path.realpath(paths.root)
     write(paths.mountinfo, f"22 1 254:0 / {root} rw,relatime shared:1 - {fstype} /dev/vda rw\n")
-
-
-def swap_file(path, size=64 << 10, mode=0o600, sparse=False):
-    page = os.sysconf("SC_PAGE_SIZE")
-    with open(path, "wb") as f:
-        if sparse:
-            f.truncate(size)
-        else:
-            f.write(bytes(size))
-        f.seek(page - 10)
-        f.write(b"SWAPSPACE2")
-    os.chmod(path, mode)
 
 
 # --- probe -----------------------------------------------------------------------------------

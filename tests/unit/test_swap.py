@@ -6,7 +6,7 @@ import pytest
 from cidx_sysprep import environment, state
 from cidx_sysprep.config import Config
 from cidx_sysprep.swap import ensure_swap_file
-from tests.unit.conftest import FSTAB, records, write
+from tests.unit.conftest import FSTAB, records, swap_file, write
 
 SWAPON_SHOW = ["swapon", "--show", "--noheadings"]
 SIZE = "64K"  # small enough to be real files in tmp_path
@@ -15,16 +15,6 @@ SIZE = "64K"  # small enough to be real files in tmp_path
 @pytest.fixture
 def small(paths):
     return Config(swap_file=paths.at("/swapfile"), swap_size=SIZE)
-
-
-def make_swap(path, size=64 << 10, mode=0o600):
-    """A real swap file: written through (no holes) with the signature at pagesize-10."""
-    page = os.sysconf("SC_PAGE_SIZE")
-    data = bytearray(size)
-    data[page - 10:page] = b"SWAPSPACE2"
-    with open(path, "wb") as f:
-        f.write(data)
-    os.chmod(path, mode)
 
 
 def created(fp, path, size=SIZE):
@@ -80,7 +70,7 @@ def test_disk_space_guard_creates_nothing(fp, paths, small, root_runner, logs, m
 
 
 def test_valid_inactive_file_is_reused_not_recreated(fp, paths, small, root_runner, logs):
-    make_swap(small.swap_file)
+    swap_file(small.swap_file)
     fp.register(SWAPON_SHOW)
     fp.register(["swapon", small.swap_file])
 
@@ -95,7 +85,7 @@ def test_valid_inactive_file_is_reused_not_recreated(fp, paths, small, root_runn
 
 
 def test_readable_swap_file_is_chmodded_then_reused(fp, paths, small, root_runner):
-    make_swap(small.swap_file, mode=0o644)
+    swap_file(small.swap_file, mode=0o644)
     fp.register(SWAPON_SHOW)
     fp.register(["chmod", "600", small.swap_file])
     fp.register(["swapon", small.swap_file])
@@ -119,7 +109,7 @@ def test_a_file_that_is_not_swap_is_never_touched(fp, paths, small, root_runner,
 
 
 def test_stale_swap_file_of_the_wrong_size_is_recreated(fp, paths, small, root_runner, logs):
-    make_swap(small.swap_file, size=128 << 10)
+    swap_file(small.swap_file, size=128 << 10)
     fp.register(SWAPON_SHOW)
     created(fp, small.swap_file)
 

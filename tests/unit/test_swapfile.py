@@ -6,25 +6,14 @@ import pytest
 
 from cidx_sysprep import environment, swapfile
 from cidx_sysprep.paths import Paths
+from tests.unit import conftest
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SIZE = 256 << 10  # 64 pages of 4 KiB: small, but larger than a page so holes show
 
 
-def swap_file(path, size=SIZE, mode=0o600, signature=b"SWAPSPACE2", sparse=False):
-    """A file laid out as mkswap leaves it: the signature in the last 10 bytes of page 0.
-
-    Written through (every block allocated) unless `sparse`: then only the signature is.
-    """
-    with open(path, "wb") as f:
-        if sparse:
-            f.truncate(size)
-        else:
-            f.write(bytes(size))
-        f.seek(PAGE - 10)
-        f.write(signature)
-    os.chmod(path, mode)
-    return str(path)
+def swap_file(path, size=SIZE, **kwargs):
+    return conftest.swap_file(path, size=size, **kwargs)
 
 
 def test_absent(tmp_path):

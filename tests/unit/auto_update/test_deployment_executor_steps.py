@@ -5,7 +5,7 @@ import pytest
 
 from cidx_sysprep.auto_update import run_once
 from cidx_sysprep.auto_update.deployment_executor import APT_INSTALL, DNF_INSTALL, DeploymentExecutor
-from tests.unit.conftest import records, write
+from tests.unit.conftest import records
 
 GIT = ["git", "-C", "/srv/cidx", "pull", "--ff-only"]
 PIP = ["/srv/venv/bin/pip", "install", "--quiet", "--disable-pip-version-check", "/srv/cidx"]
