@@ -9,8 +9,10 @@ RPMLINT = Path(sys.executable).with_name("rpmlint")
 CONFIG_FILES = ["/etc/cidx-sysprep.conf", "/etc/sysctl.d/99-cidx-memory.conf"]
 NOT_PROVISIONED = ("cidx-sysprep: the package is installed, but the host is not fully "
                    "provisioned (see above); run 'cidx-sysprep status'")
-ERASE_NOTICE = ("cidx-sysprep: swap and vm.overcommit_memory stay in place; 'cidx-sysprep "
-                "teardown', run before erasing the package, undoes what cidx-sysprep created")
+ERASE_NOTICE = ("cidx-sysprep: the swap file stays in place; vm.overcommit_memory stays 1 "
+                "until the next boot (the sysctl.d drop-in goes with the package); "
+                "'cidx-sysprep teardown', run before erasing the package, undoes what "
+                "cidx-sysprep created")
 
 
 # rpm runs scriptlets with its own PATH (%_install_script_path), which leaves out the
