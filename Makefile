@@ -14,7 +14,7 @@ PYTEST := $(VENV)/bin/pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_BASE := python3 python3-venv
-APT_BUILD := python3-stdeb python3-all python3-setuptools debhelper dh-python fakeroot \
+APT_BUILD := build-essential python3-stdeb python3-all python3-setuptools debhelper dh-python fakeroot \
 	rpm createrepo-c apt-utils lintian shellcheck git
 # rpmlint (in the venv) imports python3-rpm; the scriptlet tests unpack an mmdebstrap rootfs.
 APT_PACKAGING_TEST := python3-rpm mmdebstrap

@@ -1,8 +1,9 @@
 """Step 9: vm.overcommit_memory = 1, persisted in /etc/sysctl.d/99-cidx-memory.conf.
 
 The story's algorithm (`sysctl -n`, `tee`, `sysctl -p FILE`), plus what real hosts need:
-a read-only /proc/sys (a container) is skipped with one warning, the effective value is
-read back after applying, and files that would override ours at boot are named.
+a container or a read-only /proc/sys is skipped with one warning (the value belongs to
+the host there), the effective value is read back after applying, and files that would
+override ours at boot are named.
 """
 import logging
 import os
@@ -20,10 +21,11 @@ def ensure_memory_overcommit(runner, config, paths):
             logger.debug("Memory overcommit disabled by configuration (OVERCOMMIT=no)")
             return True
         current = runner.run(["sysctl", "-n", sysctl.KEY], privileged=False).stdout.strip()
-        if current == sysctl.WANTED and _boot_value(paths) == sysctl.WANTED:
+        # Where the host owns the value (a container), 1 now is all there is to check.
+        unchangeable = environment.why_sysctl_is_not_ours(paths)
+        if current == sysctl.WANTED and (unchangeable or _boot_value(paths) == sysctl.WANTED):
             logger.debug("Memory overcommit already configured")
             return True
-        unchangeable = environment.why_sysctl_is_not_ours(paths)
         if unchangeable:
             log_code(logger, "DEPLOY-GENERAL-107",
                      f"{unchangeable}: vm.overcommit_memory left at {current or 'unknown'}; "

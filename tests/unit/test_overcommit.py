@@ -120,3 +120,13 @@ def test_privileged_container_never_changes_the_hosts_value(fp, paths, config, r
     [(level, message)] = records(logs)
     assert level == "WARNING"
     assert message.startswith("DEPLOY-GENERAL-107: running in a container (docker): vm.overcommit_memory left at 0")
+
+
+def test_container_whose_host_already_has_1_is_a_quiet_skip(fp, paths, config, root_runner, logs):
+    write(paths.container_markers[2], "")
+    fp.register(SYSCTL_N, stdout="1\n")
+
+    assert ensure_memory_overcommit(root_runner, config, paths) is True
+
+    assert list(fp.calls) == [SYSCTL_N]
+    assert records(logs) == [("DEBUG", "Memory overcommit already configured")]
