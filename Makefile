@@ -83,6 +83,7 @@ bench: deps-build $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m cidx_sysprep.errors --markdown > docs/error-codes.md
+	$(VENV)/bin/python -m cidx_sysprep.errors --man docs/cidx-sysprep.8
 
 clean:
 	rm -rf build dist deb_dist .cache *.egg-info $(VENV)

@@ -32,7 +32,7 @@ options:
   --version       show the version
 
 Exit 2 means a usage, configuration or unexpected error. Every DEPLOY-GENERAL-NNN code
-is explained in cidx-sysprep(8) and /usr/share/doc/cidx-sysprep.
+and what to do about it: cidx-sysprep(8), DIAGNOSTICS.
 """
 
 _OPTIONS = {"provision": {"--dry-run", "--json"}, "status": {"--json"}, "teardown": {"--dry-run"}}

@@ -1,8 +1,10 @@
 """The one registry of DEPLOY-GENERAL codes: each defined here once, documented from here.
 
-`python3 -m cidx_sysprep.errors --markdown` renders docs/error-codes.md; a unit test
-checks that the committed file matches, so the docs cannot drift from the code.
+`make docs` renders docs/error-codes.md (`--markdown`) and the man page's code list
+(`--man FILE`, between its CODES markers); unit tests check that the committed files
+match, so the docs cannot drift from the code.
 """
+import sys
 
 ERROR = "error"
 WARNING = "warning"
@@ -167,5 +169,41 @@ def markdown():
     return "\n".join(lines) + "\n"
 
 
+MAN_BEGIN = '.\\" BEGIN CODES: generated from cidx_sysprep/errors.py by `make docs`'
+MAN_END = '.\\" END CODES'
+
+
+def roff():
+    """The man page's list of codes: one tagged paragraph each."""
+    lines = []
+    for c in CODES.values():
+        lines += [".TP", ".B " + c.code.replace("-", "\\-"),
+                  _roff_text(f"({c.level}, {c.where}) {c.condition}"), ".br", _roff_text(c.action)]
+    return "\n".join(lines) + "\n"
+
+
+def _roff_text(text):
+    """Backslashes escaped, `code` in bold, no line that roff would take as a request."""
+    text = text.replace("\\", "\\e").replace("-", "\\-")
+    parts = text.split("`")
+    text = "".join(p if i % 2 == 0 else f"\\fB{p}\\fR" for i, p in enumerate(parts))
+    return "\\&" + text if text[:1] in ".'" else text
+
+
+def splice_man(page):
+    """`page` (the man page's text) with the code list between the markers renewed."""
+    head, begin, rest = page.partition(MAN_BEGIN + "\n")
+    _, end, tail = rest.partition(MAN_END + "\n")
+    if not (begin and end):
+        raise ValueError("the man page lacks the BEGIN CODES / END CODES markers")
+    return head + begin + roff() + end + tail
+
+
 if __name__ == "__main__":
-    print(markdown(), end="")
+    if sys.argv[1:2] == ["--man"]:
+        with open(sys.argv[2]) as f:
+            page = f.read()
+        with open(sys.argv[2], "w") as f:
+            f.write(splice_man(page))
+    else:
+        print(markdown(), end="")

@@ -48,6 +48,20 @@ def test_docs_match_the_registry():
         assert f.read() == errors.markdown(), "run `make docs` and commit docs/error-codes.md"
 
 
+def test_man_page_lists_the_registry():
+    with open("docs/cidx-sysprep.8") as f:
+        page = f.read()
+    assert errors.splice_man(page) == page, "run `make docs` and commit docs/cidx-sysprep.8"
+    listed = page.split(errors.MAN_BEGIN)[1].split(errors.MAN_END)[0]
+    assert listed.count(".B DEPLOY\\-GENERAL\\-") == len(errors.CODES)
+
+
+def test_roff_text_cannot_start_a_request_and_keeps_backslashes():
+    assert errors._roff_text(".conf files") == "\\&.conf files"
+    assert errors._roff_text("run `swapon -a`") == "run \\fBswapon \\-a\\fR"
+    assert errors._roff_text("a\\b") == "a\\eb"
+
+
 def test_format_error_log():
     assert (format_error_log("DEPLOY-GENERAL-097", "fstab append failed", correlation_id="ab12", path=None)
             == "DEPLOY-GENERAL-097: fstab append failed [correlation_id=ab12]")
