@@ -13,6 +13,11 @@ STATE = "/var/lib/cidx-sysprep/created"
 SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d",
                "/usr/lib/sysctl.d", "/lib/sysctl.d")
 CONTAINER_MARKERS = ("/run/systemd/container", "/.dockerenv", "/run/.containerenv")
+# Configurations that make zram swap at every boot: systemd's zram-generator (Fedora's
+# default) and Debian's zram-tools.
+ZRAM_CONFIGS = ("/etc/systemd/zram-generator.conf", "/run/systemd/zram-generator.conf",
+                "/usr/local/lib/systemd/zram-generator.conf",
+                "/usr/lib/systemd/zram-generator.conf", "/etc/default/zramswap")
 
 
 class Paths:
@@ -30,6 +35,7 @@ class Paths:
         self.state = at(STATE)
         self.sudoers_dir = at("/etc/sudoers.d")
         self.container_markers = tuple(at(m) for m in CONTAINER_MARKERS)
+        self.zram_configs = tuple(at(z) for z in ZRAM_CONFIGS)
 
     def at(self, path):
         """`path` (absolute, as on the host) inside this root."""

@@ -28,9 +28,12 @@ def probe(config, paths):
         specs = []
     in_fstab = {_resolve(s, paths) for s in specs}
     active = environment.active_swaps(paths)
+    zram_config = next((p for p in paths.zram_configs if os.path.isfile(p)), None)
     for area in active:
         area["in_fstab"] = os.path.realpath(area["path"]) in in_fstab or area["path"] in specs
-    persistent = any(a["in_fstab"] for a in active)
+        zram = os.path.basename(area["path"]).startswith("zram")
+        area["recreated_by"] = zram_config if zram else None
+    persistent = any(a["in_fstab"] or a["recreated_by"] for a in active)
     swap_ok = not config.swap or (bool(active) and (persistent or manager is not None))
     status = {
         "schema": SCHEMA,
@@ -83,7 +86,8 @@ def problems(status):
     if sw["enabled"] and not sw["active"]:
         found.append("no swap is active")
     elif sw["enabled"] and not sw["persistent"] and not status["environment"]["container"]:
-        found.append("no active swap area is in /etc/fstab: swap will be gone after a reboot")
+        found.append("no active swap area comes back at boot (none is in /etc/fstab or made by "
+                     "zram-generator or zram-tools): swap will be gone after a reboot")
     if status["environment"]["container"] and not status["provisioned"]:
         found.append(f"running in a container ({status['environment']['container']}): "
                      "the host must provide overcommit and swap")

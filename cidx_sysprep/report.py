@@ -5,6 +5,14 @@ def _gib(n):
     return f"{n / (1 << 30):.1f} GiB"
 
 
+def _comes_back(area):
+    if area["in_fstab"]:
+        return "in /etc/fstab"
+    if area["recreated_by"]:
+        return f"made at boot ({area['recreated_by']})"
+    return "NOT in /etc/fstab"
+
+
 def status_lines(status):
     oc, sw = status["overcommit"], status["swap"]
     lines = []
@@ -19,9 +27,7 @@ def status_lines(status):
     elif not sw["active"]:
         lines.append("swap        MISSING  no active swap")
     else:
-        areas = ", ".join(f"{a['path']} {_gib(a['size_bytes'])}"
-                          + (" in /etc/fstab" if a["in_fstab"] else " NOT in /etc/fstab")
-                          for a in sw["active"])
+        areas = ", ".join(f"{a['path']} {_gib(a['size_bytes'])} " + _comes_back(a) for a in sw["active"])
         lines.append(f"swap        {'ok     ' if sw['ok'] else 'MISSING'}  active: {areas}")
     lines += [f"problem: {p}" for p in status["problems"]]
     lines.append("host is provisioned" if status["provisioned"]

@@ -85,7 +85,8 @@ def test_status_json_of_a_provisioned_host_exits_0(fp, paths, conf, capsys):
     assert status["overcommit"]["boot_source"] == f"{paths.sysctl_dropin}:4"
     [area] = status["swap"]["active"]
     assert area == {"path": paths.at("/swapfile"), "type": "file", "size_bytes": 65532 * 1024,
-                    "used_bytes": 0, "priority": -2, "in_fstab": True}
+                    "used_bytes": 0, "priority": -2, "in_fstab": True,
+                    "recreated_by": None}
     assert list(fp.calls) == []
 
 

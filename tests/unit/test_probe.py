@@ -72,7 +72,8 @@ def test_converged_host(host):
     assert status["swap"] == {
         "enabled": True, "file": swapfile, "size": SIZE,
         "active": [{"path": swapfile, "type": "file", "size_bytes": 65532 * 1024,
-                    "used_bytes": 0, "priority": -2, "in_fstab": True}],
+                    "used_bytes": 0, "priority": -2, "in_fstab": True,
+                                           "recreated_by": None}],
         "file_active": True, "persistent": True, "ok": True}
     assert status["environment"] == {"container": None, "proc_sys_read_only": False}
     assert (status["schema"], set(status)) == (1, {"schema", "version", "provisioned", "overcommit",
@@ -172,7 +173,20 @@ def test_swap_active_but_not_in_fstab(host):
     assert (status["swap"]["file_active"], status["swap"]["persistent"]) == (True, False)
     assert status["swap"]["active"][0]["in_fstab"] is False
     assert status["problems"] == [
-        "no active swap area is in /etc/fstab: swap will be gone after a reboot"]
+        "no active swap area comes back at boot (none is in /etc/fstab or made by "
+        "zram-generator or zram-tools): swap will be gone after a reboot"]
+
+
+@pytest.mark.parametrize("config", ["/usr/lib/systemd/zram-generator.conf", "/etc/default/zramswap"])
+def test_zram_made_at_boot_counts_as_persistent(host, config):
+    install_dropin(host)
+    set_overcommit(host, 1)
+    write(host.swaps, SWAPS_HEADER + "/dev/zram0 partition 3989500 0 100\n")
+    assert probe.probe(cfg(host), host)["provisioned"] is False  # no generator: gone at boot
+    write(host.at(config), "[zram0]\n")
+    status = probe.probe(cfg(host), host)
+    assert status["provisioned"] is True and status["problems"] == []
+    assert status["swap"]["active"][0]["recreated_by"] == host.at(config)
 
 
 def test_commented_out_fstab_line_does_not_count(host):
