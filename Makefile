@@ -71,7 +71,7 @@ test-packaging: packages deps-packaging-test $(VENV)/.installed
 
 # Boots Debian 12 under qemu (TCG: nested KVM hangs here) and runs issue 5's scenarios
 # inside it; no Vagrant box needed. About 5 minutes, from cold too (the rootfs is cached
-# in .cache/); what it prints is in docs/vm-tests.md.
+# in ~/.cache/cidx-sysprep/, which `make clean` leaves); what it prints is in docs/vm-tests.md.
 test-vm: packages deps-vm $(VENV)/.installed
 	$(PYTEST) -q tests/vm
 

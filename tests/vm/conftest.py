@@ -96,7 +96,8 @@ def pytest_terminal_summary(terminalreporter):
 def _session_clock():
     started = time.monotonic()
     rootfs.base_rootfs()  # mmdebstrap on a cold cache (about 100 s), else nothing
-    _timings.append(("Debian 12 rootfs (mmdebstrap, cached in .cache/)", time.monotonic() - started))
+    _timings.append(("Debian 12 rootfs (mmdebstrap, cached in ~/.cache/cidx-sysprep/)",
+                     time.monotonic() - started))
     yield
     _timings.append(("the whole VM session", time.monotonic() - started))
 
