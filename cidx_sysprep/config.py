@@ -25,11 +25,6 @@ class Config:
         self.swap_size = swap_size  # as written, for `fallocate -l`
         self.swap_bytes = parse_size(swap_size)
 
-    def as_dict(self):
-        return {"overcommit": self.overcommit, "swap": self.swap,
-                "swap_file": self.swap_file, "swap_size": self.swap_size,
-                "swap_bytes": self.swap_bytes}
-
 
 def parse_size(text):
     """'4G' -> 4294967296 (binary units, as fallocate reads them)."""
