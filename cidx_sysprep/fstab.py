@@ -39,6 +39,15 @@ def unescape(field):
     return "".join(out)
 
 
+def read(path):
+    """The file's text; a missing fstab is an empty one."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def parse(text):
     return [Line(raw) for raw in text.splitlines()]
 

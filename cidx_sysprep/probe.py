@@ -21,11 +21,7 @@ def probe(config, paths):
     # effective value and active swap, not this root's files.
     persisted = manager is not None or (boot is not None and boot[2] == sysctl.WANTED)
     overcommit_ok = not config.overcommit or (effective == sysctl.WANTED and persisted)
-    try:
-        with open(paths.fstab) as f:
-            specs = fstab.swap_specs(fstab.parse(f.read()))
-    except FileNotFoundError:
-        specs = []
+    specs = fstab.swap_specs(fstab.parse(fstab.read(paths.fstab)))
     in_fstab = {_resolve(s, paths) for s in specs}
     active = environment.active_swaps(paths)
     zram_config = next((p for p in paths.zram_configs if os.path.isfile(p)), None)

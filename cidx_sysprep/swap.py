@@ -127,11 +127,7 @@ def _cured_by_zeros(stderr):
 
 
 def _ensure_fstab_entry(runner, paths, path):
-    try:
-        with open(paths.fstab) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
+    text = fstab.read(paths.fstab)
     if fstab.entry_for(fstab.parse(text), path):
         return
     line = fstab.swap_line(path)

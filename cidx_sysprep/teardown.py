@@ -57,11 +57,7 @@ def _undo(runner, paths, argv, kind, value):
         result = runner.run(argv)
         return None if result.returncode == 0 else result.stderr.strip()
     if kind == state.FSTAB:
-        try:
-            with open(paths.fstab) as f:
-                text = f.read()
-        except FileNotFoundError:
-            return None
+        text = fstab.read(paths.fstab)
         kept = fstab.without_line(text, value)
         return None if kept == text else runner.write_file(paths.fstab, kept)
     return runner.remove_file(value)

@@ -132,3 +132,10 @@ def test_with_then_without_is_the_original_file():
     text = TEXT + "\n"
     line = "/swapfile none swap sw 0 0"
     assert fstab.without_line(fstab.with_line(text, line), line) == text
+
+
+def test_read_gives_the_text_and_an_empty_one_for_a_missing_file(tmp_path):
+    path = tmp_path / "fstab"
+    assert fstab.read(str(path)) == ""
+    path.write_text("a\tb\n# c")
+    assert fstab.read(str(path)) == "a\tb\n# c"
